@@ -1,0 +1,50 @@
+export {
+  AuditEventName,
+  AUDIT_EVENT_PREFIX,
+  ATTR_EVENT_NAME,
+  Attr,
+  AttributeSuffix,
+  StructuredAttr,
+  SplunkAttr,
+  Tenant,
+  USER_FROM_TOKEN,
+  type TenantPlaceholder,
+} from './names.js';
+export {
+  AUDIT_EVENT_TYPES,
+  auditEventType,
+  type AuditEventType,
+  type AuditEventKind,
+  type SapCategory,
+  type SapEndpoint,
+} from './event-types.js';
+export {
+  KeyValueList,
+  anyValueToJson,
+  anyValueTypeName,
+  keyValuesToJson,
+  type AnyValue,
+  type KeyValue,
+  type JsonValue,
+} from './any-value.js';
+export {
+  formatSapTime,
+  type IdMap,
+  type SapObject,
+  type SapDataSubject,
+  type SapMessage,
+  type SapSecurityEventMessage,
+  type SapDataAccessMessage,
+  type SapDataModificationMessage,
+  type SapConfigurationChangeMessage,
+} from './sap-message.js';
+export {
+  mapAuditRecord,
+  formatIssues,
+  isUuid,
+  type AuditRecordInput,
+  type AuditMappingResult,
+  type MappedAuditRecord,
+  type RejectedAuditRecord,
+  type ValidationIssue,
+} from './map-record.js';

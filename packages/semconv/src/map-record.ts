@@ -1,0 +1,697 @@
+import { isIP } from 'node:net';
+import {
+  anyValueToJson,
+  anyValueTypeName,
+  KeyValueList,
+  type AnyValue,
+  type JsonValue,
+  type KeyValue,
+} from './any-value.js';
+import { auditEventType, type AuditEventType } from './event-types.js';
+import { Attr, AttributeSuffix, StructuredAttr, Tenant, USER_FROM_TOKEN } from './names.js';
+import type { IdMap, SapDataModificationMessage, SapDataSubject, SapMessage } from './sap-message.js';
+
+/** One problem with a record: `field` is the attribute key (or record field) at fault. */
+export interface ValidationIssue {
+  readonly field: string;
+  readonly message: string;
+}
+
+export interface AuditRecordInput {
+  /** The record's EventName (or its `event.name` attribute). */
+  readonly eventName: string;
+  readonly body: AnyValue;
+  /** Event time, already formatted as SAP wants it (see `formatSapTime`). */
+  readonly time: string;
+  readonly attributes: readonly KeyValue[];
+  /** Supplies a uuid when the record has no `log.record.uid`; without it that attribute is required. */
+  readonly deriveUuid?: () => string;
+}
+
+export interface MappedAuditRecord {
+  readonly ok: true;
+  readonly type: AuditEventType;
+  readonly uuid: string;
+  readonly message: SapMessage;
+  /** `audit.success`; kept for the local record even where SAP's body leaves it out. */
+  readonly success: boolean | undefined;
+  readonly tenantSubdomain: string | undefined;
+}
+
+export interface RejectedAuditRecord {
+  readonly ok: false;
+  readonly type: AuditEventType | undefined;
+  readonly uuid: string | undefined;
+  readonly issues: readonly ValidationIssue[];
+}
+
+export type AuditMappingResult = MappedAuditRecord | RejectedAuditRecord;
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: string): boolean {
+  return UUID_PATTERN.test(value);
+}
+
+interface AttributeEntry {
+  /** How to name this entry's fields in errors. */
+  readonly label: (suffix: string) => string;
+  /** The first suffix seen, to name a stray entry in errors. */
+  firstSuffix?: string;
+  old?: string;
+  new?: string;
+  successful?: boolean;
+  value?: string;
+}
+
+/** Everything one pass over the attributes collects. */
+class Fields {
+  uuid: string | undefined;
+  user: string | undefined;
+  tenant: string | undefined;
+  tenantSubdomain: string | undefined;
+  success: boolean | undefined;
+  ip: string | undefined;
+  identityProvider: string | undefined;
+  channel: string | undefined;
+  messageId: string | undefined;
+  objectType: string | undefined;
+  objectId: IdMap | undefined;
+  subjectType: string | undefined;
+  subjectRole: string | undefined;
+  subjectId: IdMap | undefined;
+  subjects: SapDataSubject[] | undefined;
+  attributeNames: string[] | undefined;
+  structuredAttributes = false;
+  entries: Map<string, AttributeEntry> | undefined;
+  attachmentIds: string[] | undefined;
+  attachmentNames: string[] | undefined;
+  customDetails: Record<string, JsonValue> | undefined;
+  /** Keys present but not used by this event type (reported after the type is known). */
+  present: string[] = [];
+}
+
+class Issues {
+  readonly list: ValidationIssue[] = [];
+  add(field: string, message: string): void {
+    this.list.push({ field, message });
+  }
+}
+
+function describe(value: AnyValue): string {
+  return anyValueTypeName(value);
+}
+
+function asString(field: string, value: AnyValue, issues: Issues): string | undefined {
+  if (typeof value === 'string') return value;
+  issues.add(field, `must be a string, got ${describe(value)}`);
+  return undefined;
+}
+
+function asNonBlankString(field: string, value: AnyValue, issues: Issues): string | undefined {
+  const s = asString(field, value, issues);
+  if (s === undefined) return undefined;
+  if (s.trim() === '') {
+    issues.add(field, 'must not be blank');
+    return undefined;
+  }
+  return s;
+}
+
+function asBool(field: string, value: AnyValue, issues: Issues): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  issues.add(field, `must be a bool, got ${describe(value)}`);
+  return undefined;
+}
+
+function asStringArray(field: string, value: AnyValue, issues: Issues): string[] | undefined {
+  if (!Array.isArray(value)) {
+    issues.add(field, `must be an array of strings, got ${describe(value)}`);
+    return undefined;
+  }
+  const arr = value as readonly AnyValue[];
+  const out: string[] = new Array<string>(arr.length);
+  for (let i = 0; i < arr.length; i++) {
+    const v = arr[i] as AnyValue;
+    if (typeof v !== 'string') {
+      issues.add(`${field}[${i}]`, `must be a string, got ${describe(v)}`);
+      return undefined;
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+function asKvList(field: string, value: AnyValue, issues: Issues): readonly KeyValue[] | undefined {
+  if (value instanceof KeyValueList) return value.values;
+  issues.add(field, `must be a kvlist, got ${describe(value)}`);
+  return undefined;
+}
+
+function setOnce<K extends keyof Fields>(
+  fields: Fields,
+  name: K,
+  field: string,
+  value: Fields[K] | undefined,
+  issues: Issues,
+): void {
+  if (value === undefined) return;
+  if (fields[name] !== undefined) {
+    issues.add(field, 'given more than once');
+    return;
+  }
+  fields[name] = value;
+}
+
+function putId(map: IdMap, mapField: string, key: string, value: AnyValue, issues: Issues): void {
+  const field = `${mapField}.${key}`;
+  if (key === '') {
+    issues.add(field, 'key must not be empty');
+    return;
+  }
+  const s = asString(field, value, issues);
+  if (s === undefined) return;
+  if (Object.prototype.hasOwnProperty.call(map, key)) {
+    issues.add(field, 'given more than once');
+    return;
+  }
+  map[key] = s;
+}
+
+function idMapFromKvList(field: string, value: AnyValue, into: IdMap, issues: Issues): void {
+  const values = asKvList(field, value, issues);
+  if (values === undefined) return;
+  for (const kv of values) putId(into, field, kv.key, kv.value, issues);
+}
+
+function entryFor(fields: Fields, name: string): AttributeEntry {
+  fields.entries ??= new Map();
+  let entry = fields.entries.get(name);
+  if (entry === undefined) {
+    entry = { label: (suffix) => `${Attr.AttributePrefix}${name}.${suffix}` };
+    fields.entries.set(name, entry);
+  }
+  return entry;
+}
+
+function setEntry(entry: AttributeEntry, suffix: string, value: AnyValue, issues: Issues): void {
+  const field = entry.label(suffix);
+  entry.firstSuffix ??= suffix;
+  switch (suffix) {
+    case AttributeSuffix.Old:
+    case AttributeSuffix.New:
+    case AttributeSuffix.Value: {
+      const s = asString(field, value, issues);
+      if (s === undefined) return;
+      if (entry[suffix] !== undefined) issues.add(field, 'given more than once');
+      else entry[suffix] = s;
+      return;
+    }
+    case AttributeSuffix.Successful: {
+      const b = asBool(field, value, issues);
+      if (b === undefined) return;
+      if (entry.successful !== undefined) issues.add(field, 'given more than once');
+      else entry.successful = b;
+      return;
+    }
+    default:
+      issues.add(field, 'unknown attribute field; expected old, new, successful or value');
+  }
+}
+
+function readStructuredAttributes(fields: Fields, value: AnyValue, issues: Issues): void {
+  const field = StructuredAttr.Attributes;
+  if (!Array.isArray(value)) {
+    issues.add(field, `must be an array of kvlists, got ${describe(value)}`);
+    return;
+  }
+  if (fields.structuredAttributes) {
+    issues.add(field, 'given more than once');
+    return;
+  }
+  fields.structuredAttributes = true;
+  const items = value as readonly AnyValue[];
+  const names: string[] = [];
+  fields.entries ??= new Map();
+  for (let i = 0; i < items.length; i++) {
+    const itemField = `${field}[${i}]`;
+    const kvs = asKvList(itemField, items[i] as AnyValue, issues);
+    if (kvs === undefined) continue;
+    const entry: AttributeEntry = { label: (suffix) => `${itemField}.${suffix}` };
+    let name: string | undefined;
+    for (const kv of kvs) {
+      if (kv.key === 'name') name = asString(`${itemField}.name`, kv.value, issues);
+      else setEntry(entry, kv.key, kv.value, issues);
+    }
+    if (name === undefined) {
+      if (!issues.list.some((x) => x.field === `${itemField}.name`)) issues.add(`${itemField}.name`, 'required');
+      continue;
+    }
+    if (fields.entries.has(name)) {
+      issues.add(`${itemField}.name`, `duplicate attribute name "${name}"`);
+      continue;
+    }
+    names.push(name);
+    fields.entries.set(name, entry);
+  }
+  fields.attributeNames = names;
+}
+
+function readStructuredSubjects(fields: Fields, value: AnyValue, issues: Issues): void {
+  const field = StructuredAttr.DataSubjects;
+  if (!Array.isArray(value)) {
+    issues.add(field, `must be an array of kvlists, got ${describe(value)}`);
+    return;
+  }
+  const items = value as readonly AnyValue[];
+  const subjects: SapDataSubject[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const itemField = `${field}[${i}]`;
+    const kvs = asKvList(itemField, items[i] as AnyValue, issues);
+    if (kvs === undefined) continue;
+    let type: string | undefined;
+    let role: string | undefined;
+    const id: IdMap = {};
+    for (const kv of kvs) {
+      switch (kv.key) {
+        case 'type':
+          type = asNonBlankString(`${itemField}.type`, kv.value, issues);
+          break;
+        case 'role':
+          role = asString(`${itemField}.role`, kv.value, issues);
+          break;
+        case 'id':
+          idMapFromKvList(`${itemField}.id`, kv.value, id, issues);
+          break;
+        default:
+          issues.add(`${itemField}.${kv.key}`, 'unknown data subject field; expected type, role or id');
+      }
+    }
+    if (type === undefined && !issues.list.some((x) => x.field === `${itemField}.type`)) {
+      issues.add(`${itemField}.type`, 'required');
+    }
+    if (Object.keys(id).length === 0) issues.add(`${itemField}.id`, 'at least one key is required');
+    if (type !== undefined) subjects.push(role === undefined ? { type, id } : { type, role, id });
+  }
+  if (items.length === 0) issues.add(field, 'must not be empty');
+  setOnce(fields, 'subjects', field, subjects, issues);
+}
+
+function readCustomDetails(fields: Fields, value: AnyValue, issues: Issues): void {
+  const kvs = asKvList(StructuredAttr.CustomDetails, value, issues);
+  if (kvs === undefined) return;
+  fields.customDetails ??= {};
+  for (const kv of kvs) {
+    if (Object.prototype.hasOwnProperty.call(fields.customDetails, kv.key)) {
+      issues.add(`${StructuredAttr.CustomDetails}.${kv.key}`, 'given more than once');
+    } else {
+      fields.customDetails[kv.key] = anyValueToJson(kv.value);
+    }
+  }
+}
+
+/** Reads an `audit.*` key that is not one of the exact keys. Returns false if unknown. */
+function readPrefixed(fields: Fields, key: string, value: AnyValue, issues: Issues): boolean {
+  if (key.startsWith(Attr.ObjectIdPrefix)) {
+    fields.objectId ??= {};
+    putId(fields.objectId, StructuredAttr.ObjectId, key.slice(Attr.ObjectIdPrefix.length), value, issues);
+    fields.present.push(StructuredAttr.ObjectId);
+    return true;
+  }
+  if (key.startsWith(Attr.DataSubjectIdPrefix)) {
+    fields.subjectId ??= {};
+    putId(fields.subjectId, StructuredAttr.DataSubjectId, key.slice(Attr.DataSubjectIdPrefix.length), value, issues);
+    fields.present.push(StructuredAttr.DataSubjectId);
+    return true;
+  }
+  if (key.startsWith(Attr.CustomPrefix)) {
+    const k = key.slice(Attr.CustomPrefix.length);
+    const s = asString(key, value, issues);
+    if (s === undefined) return true;
+    fields.customDetails ??= {};
+    if (k === '') issues.add(key, 'key must not be empty');
+    else if (Object.prototype.hasOwnProperty.call(fields.customDetails, k)) issues.add(key, 'given more than once');
+    else fields.customDetails[k] = s;
+    return true;
+  }
+  if (key.startsWith(Attr.AttributePrefix)) {
+    const dot = key.lastIndexOf('.');
+    const name = key.slice(Attr.AttributePrefix.length, dot);
+    const suffix = key.slice(dot + 1);
+    if (dot < Attr.AttributePrefix.length || name === '') {
+      issues.add(key, 'expected audit.attribute.<name>.<old|new|successful|value>');
+      return true;
+    }
+    setEntry(entryFor(fields, name), suffix, value, issues);
+    return true;
+  }
+  return false;
+}
+
+function collect(attributes: readonly KeyValue[], issues: Issues): Fields {
+  const f = new Fields();
+  for (let i = 0; i < attributes.length; i++) {
+    const { key, value } = attributes[i] as KeyValue;
+    switch (key) {
+      case Attr.RecordUid:
+        setOnce(f, 'uuid', key, asNonBlankString(key, value, issues), issues);
+        break;
+      case Attr.UserId:
+        setOnce(f, 'user', key, asNonBlankString(key, value, issues), issues);
+        break;
+      case Attr.Tenant:
+        setOnce(f, 'tenant', key, asNonBlankString(key, value, issues), issues);
+        break;
+      case Attr.TenantSubdomain:
+        setOnce(f, 'tenantSubdomain', key, asNonBlankString(key, value, issues), issues);
+        break;
+      case Attr.Success:
+        setOnce(f, 'success', key, asBool(key, value, issues), issues);
+        break;
+      case Attr.ClientAddress:
+        setOnce(f, 'ip', key, asString(key, value, issues), issues);
+        f.present.push(key);
+        break;
+      case Attr.IdentityProvider:
+        setOnce(f, 'identityProvider', key, asNonBlankString(key, value, issues), issues);
+        f.present.push(key);
+        break;
+      case Attr.Channel:
+        setOnce(f, 'channel', key, asNonBlankString(key, value, issues), issues);
+        f.present.push(key);
+        break;
+      case Attr.MessageId:
+        setOnce(f, 'messageId', key, asNonBlankString(key, value, issues), issues);
+        f.present.push(key);
+        break;
+      case Attr.ObjectType:
+        setOnce(f, 'objectType', key, asNonBlankString(key, value, issues), issues);
+        f.present.push(key);
+        break;
+      case StructuredAttr.ObjectId:
+        f.objectId ??= {};
+        idMapFromKvList(key, value, f.objectId, issues);
+        f.present.push(key);
+        break;
+      case Attr.DataSubjectType:
+        setOnce(f, 'subjectType', key, asNonBlankString(key, value, issues), issues);
+        f.present.push(key);
+        break;
+      case Attr.DataSubjectRole:
+        setOnce(f, 'subjectRole', key, asString(key, value, issues), issues);
+        f.present.push(key);
+        break;
+      case StructuredAttr.DataSubjectId:
+        f.subjectId ??= {};
+        idMapFromKvList(key, value, f.subjectId, issues);
+        f.present.push(key);
+        break;
+      case StructuredAttr.DataSubjects:
+        readStructuredSubjects(f, value, issues);
+        f.present.push(key);
+        break;
+      case Attr.AttributeNames:
+        setOnce(f, 'attributeNames', key, asStringArray(key, value, issues), issues);
+        break;
+      case StructuredAttr.Attributes:
+        readStructuredAttributes(f, value, issues);
+        break;
+      case Attr.AttachmentIds:
+        setOnce(f, 'attachmentIds', key, asStringArray(key, value, issues), issues);
+        f.present.push(key);
+        break;
+      case Attr.AttachmentNames:
+        setOnce(f, 'attachmentNames', key, asStringArray(key, value, issues), issues);
+        f.present.push(key);
+        break;
+      case StructuredAttr.CustomDetails:
+        readCustomDetails(f, value, issues);
+        break;
+      default:
+        if (key.startsWith('audit.') && !readPrefixed(f, key, value, issues)) {
+          issues.add(key, 'unknown audit attribute');
+        }
+    }
+  }
+  return f;
+}
+
+/** Which optional keys each kind accepts (everything else in `present` is reported). */
+const ALLOWED: Record<AuditEventType['kind'], ReadonlySet<string>> = {
+  security: new Set([Attr.ClientAddress, Attr.IdentityProvider]),
+  'data-access': new Set([
+    Attr.IdentityProvider,
+    Attr.Channel,
+    Attr.ObjectType,
+    StructuredAttr.ObjectId,
+    Attr.DataSubjectType,
+    Attr.DataSubjectRole,
+    StructuredAttr.DataSubjectId,
+    StructuredAttr.DataSubjects,
+    Attr.AttachmentIds,
+    Attr.AttachmentNames,
+  ]),
+  'data-modification': new Set([
+    Attr.MessageId,
+    Attr.ObjectType,
+    StructuredAttr.ObjectId,
+    Attr.DataSubjectType,
+    Attr.DataSubjectRole,
+    StructuredAttr.DataSubjectId,
+    StructuredAttr.DataSubjects,
+  ]),
+  'data-deletion': new Set([
+    Attr.MessageId,
+    Attr.ObjectType,
+    StructuredAttr.ObjectId,
+    Attr.DataSubjectType,
+    Attr.DataSubjectRole,
+    StructuredAttr.DataSubjectId,
+    StructuredAttr.DataSubjects,
+  ]),
+  'configuration-change': new Set([Attr.MessageId, Attr.ObjectType, StructuredAttr.ObjectId]),
+  'configuration-deletion': new Set([Attr.MessageId, Attr.ObjectType, StructuredAttr.ObjectId]),
+};
+
+/** Attribute-entry suffixes each kind accepts. */
+const ENTRY_SUFFIXES: Record<AuditEventType['kind'], readonly AttributeSuffix[]> = {
+  security: [AttributeSuffix.Value],
+  'data-access': [AttributeSuffix.Successful],
+  'data-modification': [AttributeSuffix.Old, AttributeSuffix.New],
+  'data-deletion': [AttributeSuffix.Old],
+  'configuration-change': [AttributeSuffix.Old, AttributeSuffix.New],
+  'configuration-deletion': [AttributeSuffix.Old],
+};
+
+function checkNames(f: Fields, type: AuditEventType, issues: Issues): string[] {
+  const names = f.attributeNames;
+  const namesField = f.structuredAttributes ? StructuredAttr.Attributes : Attr.AttributeNames;
+  if (names === undefined || names.length === 0) {
+    if (type.kind !== 'security') {
+      issues.add(namesField, `at least one attribute is required for ${type.name}`);
+    } else if (f.entries !== undefined && f.entries.size > 0) {
+      issues.add(Attr.AttributeNames, 'required when audit.attribute.<name>.value attributes are given');
+    }
+    return [];
+  }
+  if (!f.structuredAttributes) {
+    const seen = new Set<string>();
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string;
+      if (name.trim() === '') issues.add(`${Attr.AttributeNames}[${i}]`, 'must not be blank');
+      else if (seen.has(name)) issues.add(`${Attr.AttributeNames}[${i}]`, `duplicate attribute name "${name}"`);
+      seen.add(name);
+    }
+    if (f.entries !== undefined) {
+      for (const [name, entry] of f.entries) {
+        if (!seen.has(name)) {
+          issues.add(
+            entry.label(entry.firstSuffix ?? 'value'),
+            `attribute "${name}" is not listed in ${Attr.AttributeNames}`,
+          );
+        }
+      }
+    }
+  } else {
+    for (let i = 0; i < names.length; i++) {
+      if ((names[i] as string).trim() === '')
+        issues.add(`${StructuredAttr.Attributes}[${i}].name`, 'must not be blank');
+    }
+  }
+  return names;
+}
+
+function buildAttributes(f: Fields, type: AuditEventType, names: string[], issues: Issues) {
+  const allowed = ENTRY_SUFFIXES[type.kind];
+  const out: Record<string, string | boolean>[] = [];
+  for (const name of names) {
+    const entry = f.entries?.get(name) ?? { label: (s: string) => `${Attr.AttributePrefix}${name}.${s}` };
+    for (const suffix of [
+      AttributeSuffix.Old,
+      AttributeSuffix.New,
+      AttributeSuffix.Successful,
+      AttributeSuffix.Value,
+    ]) {
+      if (entry[suffix] !== undefined && !allowed.includes(suffix)) {
+        issues.add(entry.label(suffix), `not used by ${type.name} (allowed: ${allowed.join(', ')})`);
+      }
+    }
+    const item: Record<string, string | boolean> = { name };
+    switch (type.kind) {
+      case 'security':
+        if (entry.value === undefined) issues.add(entry.label('value'), 'required for security event attributes');
+        else if (entry.value.trim() === '') issues.add(entry.label('value'), 'must not be blank');
+        else item['value'] = entry.value;
+        break;
+      case 'data-access':
+        if (entry.successful !== undefined) item['successful'] = entry.successful;
+        break;
+      case 'data-modification':
+      case 'configuration-change':
+        if (entry.old !== undefined) item['old'] = entry.old;
+        if (entry.new === undefined) issues.add(entry.label('new'), `required for ${type.name}`);
+        else item['new'] = entry.new;
+        break;
+      case 'data-deletion':
+      case 'configuration-deletion':
+        if (entry.old !== undefined) item['old'] = entry.old;
+        break;
+    }
+    out.push(item);
+  }
+  return out;
+}
+
+/** `data_subject` (flattened form) or `data_subjects` (structured form), with its issues. */
+function buildSubject(f: Fields, issues: Issues): Pick<SapDataModificationMessage, 'data_subject' | 'data_subjects'> {
+  const hasSingle = f.subjectType !== undefined || f.subjectRole !== undefined || f.subjectId !== undefined;
+  if (f.subjects !== undefined) {
+    if (hasSingle) {
+      issues.add(
+        StructuredAttr.DataSubjects,
+        `use either ${StructuredAttr.DataSubjects} or audit.data_subject.*, not both`,
+      );
+    }
+    return { data_subjects: f.subjects };
+  }
+  if (f.subjectType === undefined) issues.add(Attr.DataSubjectType, 'required (or give audit.data_subjects)');
+  if (f.subjectId === undefined || Object.keys(f.subjectId).length === 0) {
+    issues.add(StructuredAttr.DataSubjectId, 'at least one key is required (audit.data_subject.id.<key>)');
+  }
+  if (f.subjectType === undefined || f.subjectId === undefined) return {};
+  const subject: SapDataSubject =
+    f.subjectRole === undefined
+      ? { type: f.subjectType, id: f.subjectId }
+      : { type: f.subjectType, role: f.subjectRole, id: f.subjectId };
+  return { data_subject: subject };
+}
+
+/**
+ * Validates an audit record and maps it to the SAP Audit Log Service v2 message (CONTRACT §1–2).
+ * The one implementation of the rules: the SDK validates events with it before sending and the
+ * sidecar maps received records with it.
+ */
+export function mapAuditRecord(input: AuditRecordInput): AuditMappingResult {
+  const issues = new Issues();
+  const type = auditEventType(input.eventName);
+  const f = collect(input.attributes, issues);
+
+  if (f.uuid !== undefined && !isUuid(f.uuid)) {
+    issues.add(Attr.RecordUid, `"${f.uuid}" is not a UUID`);
+  }
+  if (type === undefined) {
+    issues.add('EventName', `unknown audit event "${input.eventName}"`);
+    return { ok: false, type, uuid: f.uuid, issues: issues.list };
+  }
+  const uuid = f.uuid ?? input.deriveUuid?.();
+  if (uuid === undefined) issues.add(Attr.RecordUid, 'required');
+
+  const allowed = ALLOWED[type.kind];
+  for (const key of f.present) {
+    if (!allowed.has(key)) issues.add(key, `not used by ${type.name}`);
+  }
+
+  const tenant = f.tenant ?? Tenant.PROVIDER;
+  if (/\s/.test(tenant)) issues.add(Attr.Tenant, 'must be $PROVIDER, $SUBSCRIBER or a zone id');
+
+  const message: Record<string, unknown> = {
+    uuid,
+    user: f.user ?? USER_FROM_TOKEN,
+    time: input.time,
+    tenant,
+  };
+
+  if (type.kind === 'security') {
+    const body = input.body;
+    let data: string | undefined;
+    if (typeof body === 'string') data = body;
+    else if (body !== null && body !== undefined) data = JSON.stringify(anyValueToJson(body));
+    if (data === undefined || data.trim() === '')
+      issues.add('body', 'required for audit.security_event (it is SAP `data`)');
+    else message['data'] = data;
+    if (f.ip !== undefined) {
+      if (isIP(f.ip) === 0) issues.add(Attr.ClientAddress, `"${f.ip}" is not a valid IPv4 or IPv6 address`);
+      else message['ip'] = f.ip;
+    }
+    if (f.identityProvider !== undefined) message['identityProvider'] = f.identityProvider;
+    const names = checkNames(f, type, issues);
+    if (names.length > 0) message['attributes'] = buildAttributes(f, type, names, issues);
+  } else {
+    if (type.kind === 'data-access' && f.identityProvider !== undefined) {
+      message['identityProvider'] = f.identityProvider;
+    }
+    const names = checkNames(f, type, issues);
+    message['attributes'] = buildAttributes(f, type, names, issues);
+
+    if (f.objectType === undefined) issues.add(Attr.ObjectType, `required for ${type.name}`);
+    if (f.objectId === undefined || Object.keys(f.objectId).length === 0) {
+      issues.add(StructuredAttr.ObjectId, `at least one key is required for ${type.name} (audit.object.id.<key>)`);
+    }
+    message['object'] = { type: f.objectType, id: f.objectId };
+
+    if (type.hasDataSubject) Object.assign(message, buildSubject(f, issues));
+    if (type.kind === 'data-access') {
+      if (f.channel !== undefined) message['channel'] = f.channel;
+      if (f.attachmentNames !== undefined && f.attachmentIds === undefined) {
+        issues.add(Attr.AttachmentIds, `required when ${Attr.AttachmentNames} is given`);
+      }
+      if (f.attachmentIds !== undefined) {
+        const ids = f.attachmentIds;
+        const attNames = f.attachmentNames;
+        if (attNames !== undefined && attNames.length !== ids.length) {
+          issues.add(
+            Attr.AttachmentNames,
+            `has ${attNames.length} entries but ${Attr.AttachmentIds} has ${ids.length}`,
+          );
+        }
+        message['attachments'] = ids.map((id, i) => {
+          if (id.trim() === '') issues.add(`${Attr.AttachmentIds}[${i}]`, 'must not be blank');
+          const name = attNames?.[i];
+          return name === undefined || name === '' ? { id } : { id, name };
+        });
+      }
+    }
+    if (type.transactional) {
+      if (f.messageId !== undefined) message['id'] = f.messageId;
+      if (f.success !== undefined) message['success'] = f.success;
+    }
+  }
+  if (f.customDetails !== undefined) message['customDetails'] = f.customDetails;
+
+  if (issues.list.length > 0 || uuid === undefined) {
+    return { ok: false, type, uuid, issues: issues.list };
+  }
+  return {
+    ok: true,
+    type,
+    uuid,
+    message: message as unknown as SapMessage,
+    success: f.success,
+    tenantSubdomain: f.tenantSubdomain,
+  };
+}
+
+/** One line naming each issue, e.g. `client.address: "x" is not a valid IPv4 or IPv6 address`. */
+export function formatIssues(issues: readonly ValidationIssue[]): string {
+  return issues.map((i) => `${i.field}: ${i.message}`).join('; ');
+}

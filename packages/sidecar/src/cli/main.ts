@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { runCommand } from './run.js';
+import { validateCommand } from './validate.js';
+
+const USAGE = `Usage: otel-audit <command> [options]
+
+Commands:
+  run [--config FILE]        Run the sidecar (without --config: the embedded default config,
+                             collector-config/default.yaml: OTLP on 127.0.0.1, file exporter to ./audit-data)
+  validate --config FILE     Check a config; prints each problem with its key path and line
+
+Options:
+  -c, --config FILE          Config file (YAML, OpenTelemetry Collector shape)
+  -h, --help                 Show this help
+  -v, --version              Show the version
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  if (rest.length > 0) {
+    process.stderr.write(`unexpected argument: ${rest[0]!}\n\n${USAGE}`);
+    return 2;
+  }
+  switch (command) {
+    case 'run':
+      return runCommand(values.config);
+    case 'validate':
+      if (values.config === undefined) {
+        process.stderr.write(`validate needs --config FILE\n\n${USAGE}`);
+        return 2;
+      }
+      return validateCommand(values.config);
+    default:
+      process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0 || process.argv[2] !== 'run') process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`otel-audit: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

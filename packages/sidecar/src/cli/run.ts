@@ -1,0 +1,54 @@
+import { ConfigError, formatProblem } from '../config/problems.js';
+import { Service } from '../service.js';
+import { createLogger } from '../telemetry/logger.js';
+import { loadConfig } from './load.js';
+
+/** Runs until SIGTERM/SIGINT, then shuts down cleanly (stop accepting, finish in-flight work). */
+export async function runCommand(file: string | undefined): Promise<number> {
+  let config;
+  try {
+    config = await loadConfig(file);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) process.stderr.write(`${formatProblem(err.source, p)}\n`);
+    return 2;
+  }
+  const logger = createLogger(config.telemetry.logs.level);
+  let service: Service;
+  try {
+    service = await Service.start(config, { logger });
+  } catch (err) {
+    logger.fatal({ err }, 'otel-audit failed to start');
+    logger.flush();
+    return 1;
+  }
+
+  let signals = 0;
+  const stop = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting without waiting for shutdown');
+      logger.flush();
+      process.exit(1);
+    }
+    logger.info({ signal }, 'signal received');
+    service.shutdown().then(
+      () => {
+        logger.flush();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        logger.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception');
+    logger.flush();
+    process.exit(1);
+  });
+  return 0;
+}

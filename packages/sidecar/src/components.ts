@@ -1,0 +1,16 @@
+import type { ExporterFactory, ReceiverFactory } from './component.js';
+import { fileExporterFactory } from './exporters/file/factory.js';
+import { otlpReceiverFactory } from './receivers/otlp/factory.js';
+
+/** Every component type the sidecar knows, by the `type` used in config ids (`type` or `type/name`). */
+export interface ComponentRegistry {
+  readonly receivers: ReadonlyMap<string, ReceiverFactory>;
+  readonly exporters: ReadonlyMap<string, ExporterFactory>;
+}
+
+export function defaultRegistry(): ComponentRegistry {
+  return {
+    receivers: new Map<string, ReceiverFactory>([[otlpReceiverFactory.type, otlpReceiverFactory]]),
+    exporters: new Map<string, ExporterFactory>([[fileExporterFactory.type, fileExporterFactory]]),
+  };
+}

@@ -1,0 +1,256 @@
+import { readFile } from 'node:fs/promises';
+import { resolve, isAbsolute } from 'node:path';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import type { ComponentRegistry } from '../components.js';
+import { LOG_LEVELS } from '../telemetry/logger.js';
+import { expandEnv } from './env.js';
+import { ConfigError, formatPath, type ConfigProblem, type PathSegment } from './problems.js';
+import { ENDPOINT_SCHEMA, checkEndpointPort, validateSchema, type SchemaObject } from './schema.js';
+
+export interface ComponentConfig {
+  /** `type` or `type/name`. */
+  readonly id: string;
+  readonly type: string;
+  readonly config: unknown;
+}
+
+export interface ServiceConfig {
+  /** Where the config came from (file path or `<embedded default>`). */
+  readonly source: string;
+  readonly receivers: readonly ComponentConfig[];
+  readonly exporters: readonly ComponentConfig[];
+  readonly storage: { readonly directory: string };
+  readonly telemetry: {
+    /** Metrics and health endpoint (`/metrics`, `/healthz`, `/readyz`); undefined turns it off. */
+    readonly address: string | undefined;
+    readonly logs: { readonly level: (typeof LOG_LEVELS)[number] };
+  };
+  readonly pipeline: {
+    readonly name: string;
+    readonly receivers: readonly string[];
+    readonly exporters: readonly string[];
+  };
+}
+
+const ID_PATTERN = '^[a-z][a-z0-9_]*(/[^/\\s]+)?$';
+
+const componentIdsSchema: SchemaObject = {
+  type: 'array',
+  minItems: 1,
+  uniqueItems: true,
+  items: { type: 'string', pattern: ID_PATTERN },
+};
+
+/** The file's structure; each component's own settings are checked by its factory's schema. */
+const rootSchema: SchemaObject = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['receivers', 'exporters', 'service'],
+  properties: {
+    receivers: { type: 'object', minProperties: 1 },
+    exporters: { type: 'object', minProperties: 1 },
+    extensions: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        storage: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: { directory: { type: 'string', minLength: 1, default: './audit-data/spool' } },
+        },
+      },
+    },
+    service: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['pipelines'],
+      properties: {
+        telemetry: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            address: { ...ENDPOINT_SCHEMA },
+            logs: {
+              type: 'object',
+              additionalProperties: false,
+              default: {},
+              properties: { level: { enum: [...LOG_LEVELS], default: 'info' } },
+            },
+          },
+        },
+        pipelines: {
+          type: 'object',
+          minProperties: 1,
+          maxProperties: 1,
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['receivers', 'exporters'],
+            properties: { receivers: componentIdsSchema, exporters: componentIdsSchema },
+          },
+        },
+      },
+    },
+  },
+};
+
+interface RawRoot {
+  receivers: Record<string, unknown>;
+  exporters: Record<string, unknown>;
+  extensions: { storage: { directory: string } };
+  service: {
+    telemetry: { address?: string; logs: { level: (typeof LOG_LEVELS)[number] } };
+    pipelines: Record<string, { receivers: string[]; exporters: string[] }>;
+  };
+}
+
+export interface ParseOptions {
+  /** Name used in messages (a file path). */
+  readonly source: string;
+  readonly registry: ComponentRegistry;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Relative storage paths resolve against this directory (default: the working directory, as in the Collector). */
+  readonly baseDir?: string;
+}
+
+/**
+ * Parses and validates a config (CONTRACT §4): YAML, `${env:…}` expansion, the root structure,
+ * each component's settings against its factory's schema, and the pipeline's references.
+ * Throws {@link ConfigError} listing every problem with its key path and line.
+ */
+export function parseConfig(text: string, options: ParseOptions): ServiceConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const problems: ConfigProblem[] = [];
+  for (const e of doc.errors) {
+    const pos = e.linePos?.[0];
+    problems.push({ path: '(yaml)', message: e.message.split('\n', 1)[0]!, line: pos?.line, column: pos?.col });
+  }
+  if (problems.length > 0) throw new ConfigError(options.source, problems);
+
+  const raw = expandEnv(doc.toJS() ?? {}, options.env ?? process.env, problems);
+  problems.push(...validateSchema(rootSchema, raw, []));
+  if (problems.length > 0) throw located(options.source, problems, doc, lineCounter);
+  const root = raw as RawRoot;
+
+  const receivers = checkComponents('receivers', root.receivers, options.registry.receivers, problems);
+  const exporters = checkComponents('exporters', root.exporters, options.registry.exporters, problems);
+
+  const [pipelineName, pipeline] = Object.entries(root.service.pipelines)[0]!;
+  checkRefs(pipelineName, 'receivers', pipeline.receivers, receivers, problems);
+  checkRefs(pipelineName, 'exporters', pipeline.exporters, exporters, problems);
+  const address = root.service.telemetry.address;
+  if (address !== undefined) problems.push(...checkEndpointPort(address, 'service.telemetry.address'));
+
+  if (problems.length > 0) throw located(options.source, problems, doc, lineCounter);
+  const baseDir = options.baseDir ?? process.cwd();
+  return {
+    source: options.source,
+    receivers: receivers.filter((c) => pipeline.receivers.includes(c.id)),
+    exporters: exporters.filter((c) => pipeline.exporters.includes(c.id)),
+    storage: { directory: resolvePath(baseDir, root.extensions.storage.directory) },
+    telemetry: { address, logs: root.service.telemetry.logs },
+    pipeline: { name: pipelineName, receivers: pipeline.receivers, exporters: pipeline.exporters },
+  };
+}
+
+export async function loadConfigFile(file: string, options: Omit<ParseOptions, 'source'>): Promise<ServiceConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [{ path: '(file)', message: `cannot read: ${(err as Error).message}` }]);
+  }
+  return parseConfig(text, { ...options, source: file });
+}
+
+function resolvePath(baseDir: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(baseDir, p);
+}
+
+function checkComponents(
+  section: 'receivers' | 'exporters',
+  entries: Record<string, unknown>,
+  factories: ReadonlyMap<
+    string,
+    { schema: SchemaObject; normalize?(raw: unknown): unknown; validate?(config: never, path: string): ConfigProblem[] }
+  >,
+  problems: ConfigProblem[],
+): ComponentConfig[] {
+  const out: ComponentConfig[] = [];
+  for (const [id, value] of Object.entries(entries)) {
+    const path: PathSegment[] = [section, id];
+    if (!new RegExp(ID_PATTERN).test(id)) {
+      problems.push({ path: formatPath(path), message: 'component ids are `type` or `type/name`' });
+      continue;
+    }
+    const type = id.split('/', 1)[0]!;
+    const factory = factories.get(type);
+    if (factory === undefined) {
+      problems.push({
+        path: formatPath(path),
+        message: `unknown ${section.slice(0, -1)} type "${type}" (known: ${[...factories.keys()].join(', ')})`,
+      });
+      continue;
+    }
+    const config = factory.normalize ? factory.normalize(value ?? {}) : (value ?? {});
+    const found = validateSchema(factory.schema, config, path);
+    if (found.length === 0 && factory.validate) found.push(...factory.validate(config as never, formatPath(path)));
+    problems.push(...found);
+    out.push({ id, type, config });
+  }
+  return out;
+}
+
+function checkRefs(
+  pipeline: string,
+  section: 'receivers' | 'exporters',
+  refs: readonly string[],
+  defined: readonly ComponentConfig[],
+  problems: ConfigProblem[],
+): void {
+  refs.forEach((ref, i) => {
+    if (!defined.some((c) => c.id === ref)) {
+      problems.push({
+        path: formatPath(['service', 'pipelines', pipeline, section, i]),
+        message: `"${ref}" is not defined under ${section} (defined: ${defined.map((c) => c.id).join(', ') || 'none'})`,
+      });
+    }
+  });
+}
+
+/** Adds line/column to each problem from the YAML node at (or above) its path. */
+function located(source: string, problems: ConfigProblem[], doc: Document, lines: LineCounter): ConfigError {
+  for (const p of problems) {
+    if (p.line !== undefined || p.path.startsWith('(')) continue;
+    const segments = parsePath(p.path);
+    for (let n = segments.length; n >= 0; n--) {
+      const node = doc.getIn(segments.slice(0, n), true);
+      if (isNode(node) && node.range) {
+        const pos = lines.linePos(node.range[0]);
+        p.line = pos.line;
+        p.column = pos.col;
+        break;
+      }
+    }
+  }
+  return new ConfigError(source, problems);
+}
+
+/** Inverse of formatPath for the paths we produce (ids may contain `/` but not `.`). */
+function parsePath(path: string): PathSegment[] {
+  const out: PathSegment[] = [];
+  for (const part of path.split('.')) {
+    const m = /^([^[]*)((?:\[\d+\])*)$/.exec(part);
+    if (!m) {
+      out.push(part);
+      continue;
+    }
+    if (m[1]) out.push(m[1]);
+    for (const idx of m[2]!.matchAll(/\[(\d+)\]/g)) out.push(Number(idx[1]));
+  }
+  return out;
+}

@@ -1,0 +1,189 @@
+import { OtlpDecodeError } from './model.js';
+
+/** Protobuf wire types. */
+export const WireType = { Varint: 0, I64: 1, Len: 2, SGroup: 3, EGroup: 4, I32: 5 } as const;
+
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/**
+ * A minimal protobuf wire-format reader over one buffer. Every read is bounds-checked against
+ * `end` and throws {@link OtlpDecodeError} on truncated or malformed input.
+ */
+export class ProtoReader {
+  pos: number;
+  private readonly view: DataView;
+
+  constructor(
+    readonly buf: Buffer,
+    pos = 0,
+    public end = buf.length,
+  ) {
+    this.pos = pos;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  /** A varint that must fit in 32 bits (tags, lengths, enums); larger values are truncated like protobuf does. */
+  uint32(): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    let b = buf[pos++]!;
+    let value = b & 0x7f;
+    if (b < 0x80) return this.done(pos, value);
+    b = buf[pos++]!;
+    value |= (b & 0x7f) << 7;
+    if (b < 0x80) return this.done(pos, value);
+    b = buf[pos++]!;
+    value |= (b & 0x7f) << 14;
+    if (b < 0x80) return this.done(pos, value);
+    b = buf[pos++]!;
+    value |= (b & 0x7f) << 21;
+    if (b < 0x80) return this.done(pos, value);
+    b = buf[pos++]!;
+    value |= (b & 0x0f) << 28;
+    if (b < 0x80) return this.done(pos, value >>> 0);
+    // Bytes 6..10 of a 64-bit varint (negative int32 values are sign-extended to 10 bytes).
+    for (let i = 0; i < 5; i++) {
+      if (pos >= this.end) break;
+      if (buf[pos++]! < 0x80) return this.done(pos, value >>> 0);
+    }
+    throw new OtlpDecodeError(`malformed varint at byte ${this.pos}`);
+  }
+
+  private done(pos: number, value: number): number {
+    if (pos > this.end) throw new OtlpDecodeError(`truncated varint at byte ${this.pos}`);
+    this.pos = pos;
+    return value;
+  }
+
+  int32(): number {
+    return this.uint32() | 0;
+  }
+
+  /** A varint as a signed 64-bit bigint (int64). */
+  int64(): bigint {
+    let result = 0n;
+    let shift = 0n;
+    const start = this.pos;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new OtlpDecodeError(`truncated varint at byte ${start}`);
+      const b = this.buf[this.pos++]!;
+      result |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) return BigInt.asIntN(64, result);
+      shift += 7n;
+    }
+    throw new OtlpDecodeError(`malformed varint at byte ${start}`);
+  }
+
+  bool(): boolean {
+    return this.uint32() !== 0;
+  }
+
+  fixed64(): bigint {
+    if (this.pos + 8 > this.end) throw new OtlpDecodeError(`truncated fixed64 at byte ${this.pos}`);
+    const v = this.view.getBigUint64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  fixed32(): number {
+    if (this.pos + 4 > this.end) throw new OtlpDecodeError(`truncated fixed32 at byte ${this.pos}`);
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  double(): number {
+    if (this.pos + 8 > this.end) throw new OtlpDecodeError(`truncated double at byte ${this.pos}`);
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  /** Reads a length prefix and returns the end offset of the delimited field. */
+  delimitedEnd(): number {
+    const len = this.uint32();
+    const end = this.pos + len;
+    if (end > this.end) throw new OtlpDecodeError(`length ${len} at byte ${this.pos} runs past the end of its message`);
+    return end;
+  }
+
+  string(): string {
+    const end = this.delimitedEnd();
+    const start = this.pos;
+    this.pos = end;
+    return decodeUtf8(this.buf, start, end);
+  }
+
+  bytes(): Uint8Array {
+    const end = this.delimitedEnd();
+    const out = this.buf.subarray(this.pos, end);
+    this.pos = end;
+    return out;
+  }
+
+  /** Bytes as lowercase hex (trace and span ids). */
+  hex(): string {
+    const end = this.delimitedEnd();
+    let s = '';
+    for (let i = this.pos; i < end; i++) s += HEX[this.buf[i]!]!;
+    this.pos = end;
+    return s;
+  }
+
+  /** Skips a field of the given wire type (unknown fields are ignored, as proto3 requires). */
+  skip(wireType: number, fieldNumber: number): void {
+    switch (wireType) {
+      case WireType.Varint:
+        this.int64();
+        return;
+      case WireType.I64:
+        this.need(8);
+        this.pos += 8;
+        return;
+      case WireType.Len:
+        this.pos = this.delimitedEnd();
+        return;
+      case WireType.I32:
+        this.need(4);
+        this.pos += 4;
+        return;
+      case WireType.SGroup:
+        for (;;) {
+          if (this.pos >= this.end) throw new OtlpDecodeError(`unterminated group ${fieldNumber}`);
+          const tag = this.uint32();
+          const wt = tag & 7;
+          if (wt === WireType.EGroup) {
+            if (tag >>> 3 !== fieldNumber) throw new OtlpDecodeError(`mismatched end of group ${fieldNumber}`);
+            return;
+          }
+          this.skip(wt, tag >>> 3);
+        }
+      default:
+        throw new OtlpDecodeError(`invalid wire type ${wireType} at byte ${this.pos}`);
+    }
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.end) throw new OtlpDecodeError(`truncated field at byte ${this.pos}`);
+  }
+}
+
+/**
+ * UTF-8 → string. Short ASCII strings (most attribute keys and values) are built directly, which
+ * is several times cheaper than a call into the native decoder; everything else uses it.
+ * Invalid UTF-8 becomes U+FFFD, as protobuf decoders in other languages do.
+ */
+export function decodeUtf8(buf: Buffer, start: number, end: number): string {
+  const len = end - start;
+  if (len === 0) return '';
+  if (len <= 24) {
+    let s = '';
+    for (let i = start; i < end; i++) {
+      const c = buf[i]!;
+      if (c >= 0x80) return buf.toString('utf8', start, end);
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return buf.toString('utf8', start, end);
+}

@@ -1,0 +1,187 @@
+import {
+  AUDIT_EVENT_PREFIX,
+  ATTR_EVENT_NAME,
+  formatIssues,
+  formatSapTime,
+  keyValuesToJson,
+  mapAuditRecord,
+  SplunkAttr,
+  type AuditEventName,
+  type JsonValue,
+  type KeyValue,
+  type ValidationIssue,
+} from '@otel-audit/semconv';
+import { RECEIVER_DEAD_LETTER_ID, type DeadLetter, type DeadLetterStore } from '../deadletter/dead-letter-store.js';
+import type { InstrumentationScope, LogRecord, LogsRequest, Resource } from '../otlp/model.js';
+import { logRecordToOtlpJson, resourceToOtlpJson, scopeToOtlpJson } from '../otlp/to-json.js';
+import type { AuditRecord, SplunkMetadata } from './audit-record.js';
+import { deriveRecordUuid } from './uuid.js';
+
+/** Where accepted records go; `write` resolves once they are durable. */
+export interface RecordSink {
+  write(records: readonly AuditRecord[]): Promise<void>;
+}
+
+export interface RejectedRecord {
+  /** Position of the record in the request (counting across resources and scopes). */
+  readonly index: number;
+  readonly uuid: string | undefined;
+  readonly issues: readonly ValidationIssue[];
+}
+
+export interface PipelineResult {
+  /** Log records in the request. */
+  readonly received: number;
+  /** Audit records accepted and durably stored. */
+  readonly accepted: number;
+  /** Records that are not audit events (EventName not `audit.*`). */
+  readonly ignored: number;
+  readonly rejected: readonly RejectedRecord[];
+}
+
+/** Longest `error_message` we send back; the OTLP response must stay well under 4 MiB. */
+const MAX_ERROR_MESSAGE = 64 * 1024;
+
+/**
+ * decode → **validate/map** → sink. Maps each audit record to its SAP message; rejected records go
+ * to the dead-letter store and are reported back; both writes are durable before it resolves.
+ */
+export class AuditPipeline {
+  constructor(
+    private readonly sink: RecordSink,
+    private readonly deadLetters: DeadLetterStore,
+  ) {}
+
+  async process(request: LogsRequest, receivedAtMs: number = Date.now()): Promise<PipelineResult> {
+    const accepted: AuditRecord[] = [];
+    const rejected: RejectedRecord[] = [];
+    const letters: DeadLetter[] = [];
+    let received = 0;
+    let ignored = 0;
+    const receiveTime = formatSapTime(receivedAtMs);
+
+    for (const rl of request.resourceLogs) {
+      const resourceAttrs = rl.resource?.attributes ?? [];
+      let resourceJson: Record<string, JsonValue> | undefined;
+      let resourceSplunk: SplunkMetadata | undefined;
+      for (const sl of rl.scopeLogs) {
+        for (const record of sl.logRecords) {
+          const index = received++;
+          const eventName = eventNameOf(record);
+          if (eventName === undefined) {
+            ignored++;
+            continue;
+          }
+          const result = mapAuditRecord({
+            eventName,
+            body: record.body,
+            time: recordTime(record, receiveTime),
+            attributes: record.attributes,
+            deriveUuid: () => deriveRecordUuid(eventName, record),
+          });
+          if (!result.ok) {
+            rejected.push({ index, uuid: result.uuid, issues: result.issues });
+            letters.push(receiverDeadLetter(eventName, result.uuid, result.issues, record, rl.resource, sl.scope));
+            continue;
+          }
+          resourceJson ??= keyValuesToJson(resourceAttrs);
+          resourceSplunk ??= splunkMetadata(resourceAttrs, {});
+          accepted.push({
+            uuid: result.uuid,
+            eventName: eventName as AuditEventName,
+            category: result.type.sapCategory,
+            sapEndpoint: result.type.sapEndpoint,
+            time: result.message.time,
+            success: result.success,
+            message: result.message,
+            resource: resourceJson,
+            tenantSubdomain: result.tenantSubdomain,
+            splunk: splunkMetadata(record.attributes, resourceSplunk),
+          });
+        }
+      }
+    }
+
+    await Promise.all([
+      accepted.length > 0 ? this.sink.write(accepted) : undefined,
+      this.deadLetters.write(RECEIVER_DEAD_LETTER_ID, letters),
+    ]);
+    return { received, accepted: accepted.length, ignored, rejected };
+  }
+}
+
+/** The audit event name of a record, or undefined when it is not an audit event. */
+function eventNameOf(record: LogRecord): string | undefined {
+  let name = record.eventName;
+  if (name === '') {
+    for (const kv of record.attributes) {
+      if (kv.key === ATTR_EVENT_NAME && typeof kv.value === 'string') {
+        name = kv.value;
+        break;
+      }
+    }
+  }
+  return name.startsWith(AUDIT_EVENT_PREFIX) ? name : undefined;
+}
+
+/** CONTRACT §1: time_unix_nano, else observed_time_unix_nano, else the receive time. */
+function recordTime(record: LogRecord, receiveTime: string): string {
+  const ns = record.timeUnixNano !== 0n ? record.timeUnixNano : record.observedTimeUnixNano;
+  return ns === 0n ? receiveTime : formatSapTime(Number(ns / 1_000_000n));
+}
+
+function splunkMetadata(attributes: readonly KeyValue[], base: SplunkMetadata): SplunkMetadata {
+  let out = base;
+  for (const { key, value } of attributes) {
+    if (typeof value !== 'string') continue;
+    let field: keyof SplunkMetadata | undefined;
+    if (key === SplunkAttr.Host) field = 'host';
+    else if (key === SplunkAttr.Index) field = 'index';
+    else if (key === SplunkAttr.Source) field = 'source';
+    else if (key === SplunkAttr.Sourcetype) field = 'sourcetype';
+    if (field === undefined) continue;
+    if (out === base) out = { ...base };
+    out[field] = value;
+  }
+  return out;
+}
+
+function receiverDeadLetter(
+  eventName: string,
+  uuid: string | undefined,
+  issues: readonly ValidationIssue[],
+  record: LogRecord,
+  resource: Resource | undefined,
+  scope: InstrumentationScope | undefined,
+): DeadLetter {
+  return {
+    time: new Date().toISOString(),
+    exporter: RECEIVER_DEAD_LETTER_ID,
+    reason: formatIssues(issues),
+    uuid,
+    event_name: eventName,
+    otlp: {
+      resource: resourceToOtlpJson(resource),
+      scope: scopeToOtlpJson(scope),
+      logRecord: logRecordToOtlpJson(record),
+    },
+  };
+}
+
+/**
+ * The partial-success `error_message`: one line per rejected record,
+ * `record <index> uuid=<uuid>: <field>: <problem>; ...`, capped in length.
+ */
+export function formatRejections(result: PipelineResult): string {
+  let out = `${result.rejected.length} of ${result.received} log records rejected`;
+  for (let i = 0; i < result.rejected.length; i++) {
+    const r = result.rejected[i]!;
+    const line = `\nrecord ${r.index} uuid=${r.uuid ?? '-'}: ${formatIssues(r.issues)}`;
+    if (out.length + line.length > MAX_ERROR_MESSAGE) {
+      out += `\n... and ${result.rejected.length - i} more (see the dead-letter store)`;
+      break;
+    }
+    out += line;
+  }
+  return out;
+}
