@@ -96,6 +96,11 @@ class Issues {
   add(field: string, message: string): void {
     this.list.push({ field, message });
   }
+
+  /** Adds a "required" issue unless the field already has one (e.g. it was blank). */
+  required(field: string, message: string): void {
+    if (!this.list.some((i) => i.field === field)) this.add(field, message);
+  }
 }
 
 function describe(value: AnyValue): string {
@@ -244,7 +249,7 @@ function readStructuredAttributes(fields: Fields, value: AnyValue, issues: Issue
       else setEntry(entry, kv.key, kv.value, issues);
     }
     if (name === undefined) {
-      if (!issues.list.some((x) => x.field === `${itemField}.name`)) issues.add(`${itemField}.name`, 'required');
+      issues.required(`${itemField}.name`, 'required');
       continue;
     }
     if (fields.entries.has(name)) {
@@ -287,9 +292,7 @@ function readStructuredSubjects(fields: Fields, value: AnyValue, issues: Issues)
           issues.add(`${itemField}.${kv.key}`, 'unknown data subject field; expected type, role or id');
       }
     }
-    if (type === undefined && !issues.list.some((x) => x.field === `${itemField}.type`)) {
-      issues.add(`${itemField}.type`, 'required');
-    }
+    if (type === undefined) issues.required(`${itemField}.type`, 'required');
     if (Object.keys(id).length === 0) issues.add(`${itemField}.id`, 'at least one key is required');
     if (type !== undefined) subjects.push(role === undefined ? { type, id } : { type, role, id });
   }
@@ -369,8 +372,8 @@ function collect(attributes: readonly KeyValue[], issues: Issues): Fields {
         setOnce(f, 'success', key, asBool(key, value, issues), issues);
         break;
       case Attr.ClientAddress:
+        // A general OTel attribute (other instrumentation may set it): used by security events, ignored elsewhere.
         setOnce(f, 'ip', key, asString(key, value, issues), issues);
-        f.present.push(key);
         break;
       case Attr.IdentityProvider:
         setOnce(f, 'identityProvider', key, asNonBlankString(key, value, issues), issues);
@@ -438,7 +441,7 @@ function collect(attributes: readonly KeyValue[], issues: Issues): Fields {
 
 /** Which optional keys each kind accepts (everything else in `present` is reported). */
 const ALLOWED: Record<AuditEventType['kind'], ReadonlySet<string>> = {
-  security: new Set([Attr.ClientAddress, Attr.IdentityProvider]),
+  security: new Set([Attr.IdentityProvider]),
   'data-access': new Set([
     Attr.IdentityProvider,
     Attr.Channel,
@@ -574,7 +577,7 @@ function buildSubject(f: Fields, issues: Issues): Pick<SapDataModificationMessag
     }
     return { data_subjects: f.subjects };
   }
-  if (f.subjectType === undefined) issues.add(Attr.DataSubjectType, 'required (or give audit.data_subjects)');
+  if (f.subjectType === undefined) issues.required(Attr.DataSubjectType, 'required (or give audit.data_subjects)');
   if (f.subjectId === undefined || Object.keys(f.subjectId).length === 0) {
     issues.add(StructuredAttr.DataSubjectId, 'at least one key is required (audit.data_subject.id.<key>)');
   }
@@ -643,7 +646,7 @@ export function mapAuditRecord(input: AuditRecordInput): AuditMappingResult {
     const names = checkNames(f, type, issues);
     message['attributes'] = buildAttributes(f, type, names, issues);
 
-    if (f.objectType === undefined) issues.add(Attr.ObjectType, `required for ${type.name}`);
+    if (f.objectType === undefined) issues.required(Attr.ObjectType, `required for ${type.name}`);
     if (f.objectId === undefined || Object.keys(f.objectId).length === 0) {
       issues.add(StructuredAttr.ObjectId, `at least one key is required for ${type.name} (audit.object.id.<key>)`);
     }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve, isAbsolute } from 'node:path';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, isSeq, type Document } from 'yaml';
 import type { ComponentRegistry } from '../components.js';
 import { LOG_LEVELS } from '../telemetry/logger.js';
 import { expandEnv } from './env.js';
@@ -123,7 +123,7 @@ export interface ParseOptions {
  */
 export function parseConfig(text: string, options: ParseOptions): ServiceConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const problems: ConfigProblem[] = [];
   for (const e of doc.errors) {
     const pos = e.linePos?.[0];
@@ -133,27 +133,37 @@ export function parseConfig(text: string, options: ParseOptions): ServiceConfig 
 
   const raw = expandEnv(doc.toJS() ?? {}, options.env ?? process.env, problems);
   problems.push(...validateSchema(rootSchema, raw, []));
-  if (problems.length > 0) throw located(options.source, problems, doc, lineCounter);
-  const root = raw as RawRoot;
-
-  const receivers = checkComponents('receivers', root.receivers, options.registry.receivers, problems);
-  const exporters = checkComponents('exporters', root.exporters, options.registry.exporters, problems);
-
-  const [pipelineName, pipeline] = Object.entries(root.service.pipelines)[0]!;
-  checkRefs(pipelineName, 'receivers', pipeline.receivers, receivers, problems);
-  checkRefs(pipelineName, 'exporters', pipeline.exporters, exporters, problems);
-  const address = root.service.telemetry.address;
-  if (address !== undefined) problems.push(...checkEndpointPort(address, 'service.telemetry.address'));
+  // Keep going where the structure allows, so one run reports every problem.
+  const root = raw as Partial<RawRoot>;
+  const receivers = isObject(root.receivers)
+    ? checkComponents('receivers', root.receivers, options.registry.receivers, problems)
+    : [];
+  const exporters = isObject(root.exporters)
+    ? checkComponents('exporters', root.exporters, options.registry.exporters, problems)
+    : [];
+  const pipelines =
+    isObject(root.service) && isObject(root.service.pipelines) ? Object.entries(root.service.pipelines) : [];
+  const [pipelineName, pipeline] = (pipelines[0] ?? ['', {}]) as [
+    string,
+    Partial<RawRoot['service']['pipelines'][string]>,
+  ];
+  if (Array.isArray(pipeline.receivers)) checkRefs(pipelineName, 'receivers', pipeline.receivers, receivers, problems);
+  if (Array.isArray(pipeline.exporters)) checkRefs(pipelineName, 'exporters', pipeline.exporters, exporters, problems);
+  const address = root.service?.telemetry?.address;
+  if (typeof address === 'string' && new RegExp(String(ENDPOINT_SCHEMA['pattern'])).test(address)) {
+    problems.push(...checkEndpointPort(address, 'service.telemetry.address'));
+  }
 
   if (problems.length > 0) throw located(options.source, problems, doc, lineCounter);
   const baseDir = options.baseDir ?? process.cwd();
+  const used = { receivers: pipeline.receivers ?? [], exporters: pipeline.exporters ?? [] };
   return {
     source: options.source,
-    receivers: receivers.filter((c) => pipeline.receivers.includes(c.id)),
-    exporters: exporters.filter((c) => pipeline.exporters.includes(c.id)),
-    storage: { directory: resolvePath(baseDir, root.extensions.storage.directory) },
-    telemetry: { address, logs: root.service.telemetry.logs },
-    pipeline: { name: pipelineName, receivers: pipeline.receivers, exporters: pipeline.exporters },
+    receivers: receivers.filter((c) => used.receivers.includes(c.id)),
+    exporters: exporters.filter((c) => used.exporters.includes(c.id)),
+    storage: { directory: resolvePath(baseDir, root.extensions!.storage.directory) },
+    telemetry: { address, logs: root.service!.telemetry.logs },
+    pipeline: { name: pipelineName, ...used },
   };
 }
 
@@ -165,6 +175,10 @@ export async function loadConfigFile(file: string, options: Omit<ParseOptions, '
     throw new ConfigError(file, [{ path: '(file)', message: `cannot read: ${(err as Error).message}` }]);
   }
   return parseConfig(text, { ...options, source: file });
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function resolvePath(baseDir: string, p: string): string {
@@ -222,19 +236,28 @@ function checkRefs(
   });
 }
 
-/** Adds line/column to each problem from the YAML node at (or above) its path. */
+/** Adds line/column to each problem: the key it names, else the nearest node above its path. */
 function located(source: string, problems: ConfigProblem[], doc: Document, lines: LineCounter): ConfigError {
+  const at = (node: unknown): { line: number; col: number } | undefined =>
+    isNode(node) && node.range ? lines.linePos(node.range[0]) : undefined;
   for (const p of problems) {
     if (p.line !== undefined || p.path.startsWith('(')) continue;
     const segments = parsePath(p.path);
-    for (let n = segments.length; n >= 0; n--) {
-      const node = doc.getIn(segments.slice(0, n), true);
-      if (isNode(node) && node.range) {
-        const pos = lines.linePos(node.range[0]);
-        p.line = pos.line;
-        p.column = pos.col;
-        break;
+    let pos: { line: number; col: number } | undefined;
+    for (let n = segments.length; n > 0 && pos === undefined; n--) {
+      const parent = n === 1 ? doc.contents : doc.getIn(segments.slice(0, n - 1), true);
+      const last = segments[n - 1];
+      if (isMap(parent)) {
+        const pair = parent.items.find((i) => isScalar(i.key) && i.key.value === last);
+        pos = at(pair?.key);
+      } else if (isSeq(parent) && typeof last === 'number') {
+        pos = at(parent.items[last]);
       }
+    }
+    pos ??= at(doc.contents);
+    if (pos) {
+      p.line = pos.line;
+      p.column = pos.col;
     }
   }
   return new ConfigError(source, problems);

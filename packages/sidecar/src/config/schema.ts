@@ -4,7 +4,7 @@ import { formatPath } from './problems.js';
 
 export type { SchemaObject };
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: true });
+const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: true, verbose: true });
 
 /** `host:port` or `[ipv6]:port`. */
 export const ENDPOINT_SCHEMA: SchemaObject = {

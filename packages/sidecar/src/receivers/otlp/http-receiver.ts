@@ -22,6 +22,12 @@ import type { OtlpHttpConfig } from './config.js';
 const gunzipAsync = promisify<InputType, ZlibOptions, Buffer>(gunzip);
 const inflateAsync = promisify<InputType, ZlibOptions, Buffer>(inflate);
 
+/**
+ * An oversized upload is read and thrown away up to this multiple of the limit before the 413 goes
+ * out, so ordinary clients see the answer instead of a reset connection; past it the connection is cut.
+ */
+const DISCARD_FACTOR = 4;
+
 /** Retry-After for 503s when the pipeline failed for a reason that may pass (disk error...). */
 const UNAVAILABLE_RETRY_MS = 1000;
 
@@ -163,11 +169,14 @@ export class OtlpHttpReceiver {
     }
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > this.maxBody) {
-      req.resume();
+      await discard(req, this.maxBody * DISCARD_FACTOR);
       throw this.tooLarge(declared);
     }
     const raw = await readLimited(req, this.maxBody, Number.isFinite(declared) ? declared : undefined);
-    if (raw === undefined) throw this.tooLarge();
+    if (raw === undefined) {
+      await discard(req, this.maxBody * DISCARD_FACTOR);
+      throw this.tooLarge();
+    }
     if (compression === 'identity') return raw;
     try {
       const opts = { maxOutputLength: this.maxBody };
@@ -209,26 +218,55 @@ function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
   return undefined;
 }
 
+/** Reads and drops the rest of a request body, up to `budget` bytes; resolves at its end or when the budget is spent. */
+function discard(req: IncomingMessage, budget: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (req.complete) {
+      resolve();
+      return;
+    }
+    let seen = 0;
+    const done = () => {
+      req.off('data', onData);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > budget) {
+        req.pause();
+        done();
+      }
+    };
+    req.on('data', onData);
+    req.once('end', done);
+    req.once('error', done);
+    req.once('close', done);
+    req.resume();
+  });
+}
+
 /**
- * The request body, or undefined once it grows past `limit` (the rest is discarded and the
- * connection closed after the response, so an oversized upload costs no more memory).
+ * The request body, or undefined once it grows past `limit` (what was read is dropped at once,
+ * so an oversized upload costs no more memory than the limit).
  */
 function readLimited(req: IncomingMessage, limit: number, declared: number | undefined): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let over = false;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       if (over) return;
       size += chunk.length;
       if (size > limit) {
         over = true;
         chunks.length = 0;
+        req.off('data', onData);
         resolve(undefined);
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => {
       if (over) return;
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, declared === size ? declared : size));

@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { defaultRegistry } from '../../src/components.js';
+import { DEFAULT_CONFIG_SOURCE, DEFAULT_CONFIG_YAML } from '../../src/config/default-config.js';
+import { parseConfig, type ServiceConfig } from '../../src/config/load.js';
+import { ConfigError, formatProblem } from '../../src/config/problems.js';
+
+// Tests run from dist/test/config; the fixtures stay in the source tree.
+const TESTDATA = fileURLToPath(new URL('../../../test/config/testdata/', import.meta.url));
+const registry = defaultRegistry();
+
+function load(name: string, env: Record<string, string> = {}): ServiceConfig {
+  return parseConfig(readFileSync(TESTDATA + name, 'utf8'), { source: name, registry, env, baseDir: '/work' });
+}
+
+function problems(name: string, env: Record<string, string> = {}): string[] {
+  try {
+    load(name, env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.problems.map((p) => formatProblem(name, p));
+  }
+  assert.fail(`${name} was accepted`);
+}
+
+describe('config loading', () => {
+  it('loads a full config with env expansion, defaults and named components', () => {
+    const c = load('full.yaml', { ARCHIVE_DIR: '/archive' });
+    assert.deepEqual(
+      c.exporters.map((e) => e.id),
+      ['file', 'file/archive'],
+    );
+    assert.deepEqual(c.exporters[1]!.config, {
+      path: '/archive/archive.jsonl',
+      fsync: false,
+      rotation: { max_megabytes: 10, max_backups: 5, max_days: 30, localtime: false },
+    });
+    assert.deepEqual(c.exporters[0]!.config, {
+      path: './audit.jsonl',
+      fsync: true,
+      rotation: { max_megabytes: 100, max_backups: 0, max_days: 0, localtime: false },
+    });
+    assert.deepEqual(c.receivers[0]!.config, {
+      protocols: { http: { endpoint: '127.0.0.1:14318', logs_url_path: '/v1/logs', max_request_body_size: 1048576 } },
+    });
+    assert.equal(c.storage.directory, '/var/lib/otel-audit');
+    assert.equal(c.telemetry.address, '[::1]:8888');
+    assert.equal(c.telemetry.logs.level, 'debug');
+    assert.equal(c.pipeline.name, 'audit');
+  });
+
+  it('takes an env value over the default', () => {
+    const c = load('full.yaml', { ARCHIVE_DIR: '/a', OTLP_HTTP_ENDPOINT: '0.0.0.0:4318' });
+    assert.equal(
+      (c.receivers[0]!.config as { protocols: { http: { endpoint: string } } }).protocols.http.endpoint,
+      '0.0.0.0:4318',
+    );
+  });
+
+  it('enables a protocol given without settings and applies defaults', () => {
+    const c = load('minimal.yaml');
+    assert.deepEqual(c.receivers[0]!.config, {
+      protocols: { http: { endpoint: '127.0.0.1:4318', logs_url_path: '/v1/logs', max_request_body_size: 20971520 } },
+    });
+    assert.equal(c.storage.directory, '/work/audit-data/spool');
+    assert.equal(c.telemetry.address, undefined);
+  });
+
+  it('loads the embedded default config, identical to collector-config/default.yaml', () => {
+    const onDisk = readFileSync(new URL('../../../../../collector-config/default.yaml', import.meta.url), 'utf8');
+    assert.equal(DEFAULT_CONFIG_YAML, onDisk);
+    const c = parseConfig(DEFAULT_CONFIG_YAML, { source: DEFAULT_CONFIG_SOURCE, registry, env: {} });
+    assert.deepEqual(
+      c.exporters.map((e) => e.id),
+      ['file'],
+    );
+  });
+});
+
+describe('config problems name the key path and line', () => {
+  it('suggests the key a typo meant', () => {
+    assert.deepEqual(problems('typo_key.yaml'), [
+      'typo_key.yaml:5:9: receivers.otlp.protocols.http.endpont: unknown key (did you mean "endpoint"?)',
+    ]);
+  });
+
+  it('reports every bad value at once', () => {
+    assert.deepEqual(
+      problems('bad_values.yaml').sort(),
+      [
+        'bad_values.yaml:11:7: exporters.file.rotation.keep: unknown key (known keys: max_megabytes, max_backups, max_days, localtime)',
+        'bad_values.yaml:14:5: service.telemetry.address: port 99999 is out of range (0-65535)',
+        'bad_values.yaml:16:7: service.telemetry.logs.level: must be one of: "fatal", "error", "warn", "info", "debug", "trace", "silent"',
+        'bad_values.yaml:5:9: receivers.otlp.protocols.http.endpoint: must be host:port (e.g. 127.0.0.1:4318 or [::1]:4318)',
+        'bad_values.yaml:6:9: receivers.otlp.protocols.http.max_request_body_size: must be integer',
+        'bad_values.yaml:8:3: exporters.file: missing required key "path"',
+        'bad_values.yaml:10:7: exporters.file.rotation.max_megabytes: must be >= 0',
+      ].sort(),
+    );
+  });
+
+  it('reports unknown types and undefined references', () => {
+    assert.deepEqual(
+      problems('bad_references.yaml').sort(),
+      [
+        'bad_references.yaml:13:25: service.pipelines.audit.receivers[1]: "jaeger" is not defined under receivers (defined: otlp)',
+        'bad_references.yaml:14:25: service.pipelines.audit.exporters[1]: "file/missing" is not defined under exporters (defined: file)',
+        'bad_references.yaml:8:3: exporters.splunk_hek: unknown exporter type "splunk_hek" (known: file)',
+      ].sort(),
+    );
+  });
+
+  it('rejects processors and a second pipeline', () => {
+    assert.deepEqual(
+      problems('two_pipelines.yaml').sort(),
+      [
+        'two_pipelines.yaml:11:3: service.pipelines: must NOT have more than 1 properties',
+        'two_pipelines.yaml:8:1: processors: unknown key (known keys: receivers, exporters, extensions, service)',
+      ].sort(),
+    );
+  });
+
+  it('reports YAML syntax errors and duplicate keys with their line', () => {
+    const syntax = problems('yaml_syntax.yaml');
+    assert.equal(syntax.length > 0, true);
+    assert.match(syntax[0]!, /^yaml_syntax\.yaml:\d+:\d+: \(yaml\): /);
+    assert.match(problems('duplicate_key.yaml')[0]!, /^duplicate_key\.yaml:8:5: \(yaml\): Map keys must be unique/);
+  });
+
+  it('reports an unset environment variable', () => {
+    assert.deepEqual(problems('full.yaml'), [
+      'full.yaml:11:5: exporters.file/archive.path: environment variable ARCHIVE_DIR is not set (use ${env:ARCHIVE_DIR:-default} for a default)',
+    ]);
+  });
+
+  it('requires a protocol for the otlp receiver', () => {
+    assert.deepEqual(problems('no_protocols.yaml'), [
+      'no_protocols.yaml:2:3: receivers.otlp: missing required key "protocols"',
+    ]);
+  });
+});
+
+describe('environment expansion', () => {
+  it('expands $$ to a literal $', () => {
+    const yaml = DEFAULT_CONFIG_YAML.replace('./audit-data/audit.jsonl', '/tmp/$$HOME/${env:X:-x}.jsonl');
+    const c = parseConfig(yaml, { source: 't', registry, env: {} });
+    assert.equal((c.exporters[0]!.config as { path: string }).path, '/tmp/$HOME/x.jsonl');
+  });
+});

@@ -1,0 +1,97 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultRegistry } from '../src/components.js';
+import { parseConfig } from '../src/config/load.js';
+import { Service } from '../src/service.js';
+import { createLogger } from '../src/telemetry/logger.js';
+import { Metrics } from '../src/telemetry/metrics.js';
+
+export interface TestService {
+  readonly service: Service;
+  readonly dir: string;
+  readonly url: string;
+  readonly auditFile: string;
+  auditLines(): Promise<Record<string, unknown>[]>;
+  deadLetters(): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
+
+/** An in-process sidecar: OTLP/HTTP on an ephemeral port, file exporter into a temp dir. */
+export async function startTestService(options: { http?: string } = {}): Promise<TestService> {
+  const dir = await mkdtemp(join(tmpdir(), 'otel-audit-test-'));
+  const yaml = `receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:0
+${options.http ?? ''}
+exporters:
+  file:
+    path: ${dir}/audit.jsonl
+extensions:
+  storage:
+    directory: ${dir}/spool
+service:
+  pipelines:
+    audit:
+      receivers: [otlp]
+      exporters: [file]
+`;
+  const config = parseConfig(yaml, { source: 'test', registry: defaultRegistry(), env: {} });
+  const service = await Service.start(config, {
+    logger: createLogger('silent'),
+    metrics: new Metrics({ defaultMetrics: false }),
+  });
+  const auditFile = join(dir, 'audit.jsonl');
+  return {
+    service,
+    dir,
+    url: `http://${service.addresses()['otlp/http']!}/v1/logs`,
+    auditFile,
+    auditLines: () => readJsonLines(auditFile),
+    deadLetters: () => readJsonLines(join(dir, 'spool/dead-letter/receiver.jsonl')),
+    async close() {
+      await service.shutdown();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function readJsonLines(file: string): Promise<Record<string, unknown>[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+export function post(
+  url: string,
+  body: Buffer | string,
+  headers: Record<string, string | number>,
+  method = 'POST',
+): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}

@@ -1,0 +1,156 @@
+/**
+ * OTLP/HTTP load generator, run as its own process by the benchmarks. Keeps `--concurrency`
+ * POST /v1/logs requests in flight over keep-alive connections, cycling through the request
+ * bodies in `--bodies` (see bodies-file.ts), for `--warmup` + `--duration` seconds, then prints
+ * one JSON line (LoadResult).
+ *
+ *   --target=HOST:PORT  --bodies=FILE  --records=N (records per body)
+ *   --concurrency=8  --warmup=2  --duration=10
+ */
+import { Agent, request } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+import { numberOption, requiredOption } from './bench-args.js';
+import { readBodiesFile } from './bodies-file.js';
+
+export interface LoadResult {
+  /** Length of the measured window (after the warm-up), seconds. */
+  readonly seconds: number;
+  /** Successful requests (200, empty response = no rejected records) completed in the window. */
+  readonly requests: number;
+  readonly requestsPerSec: number;
+  readonly recordsPerSec: number;
+  /** Request body megabytes (10^6 bytes) per second. */
+  readonly mbPerSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Everything the target acknowledged over the whole run, warm-up and tail included. */
+  readonly total: { readonly requests: number; readonly records: number; readonly bodyBytes: number };
+  /** Whole run: `partial` (200 with rejected records), HTTP status codes, or `network`. */
+  readonly failures: Record<string, number>;
+}
+
+interface Options {
+  readonly host: string;
+  readonly port: number;
+  readonly bodies: Buffer[];
+  readonly recordsPerBody: number;
+  readonly concurrency: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+}
+
+async function readOptions(): Promise<Options> {
+  const target = requiredOption('target');
+  const colon = target.lastIndexOf(':');
+  return {
+    host: target.slice(0, colon),
+    port: Number(target.slice(colon + 1)),
+    bodies: await readBodiesFile(requiredOption('bodies')),
+    recordsPerBody: numberOption('records', 512),
+    concurrency: numberOption('concurrency', 8),
+    warmupMs: numberOption('warmup', 2, true) * 1000,
+    durationMs: numberOption('duration', 10) * 1000,
+  };
+}
+
+/** `ok`, `partial`, an HTTP status code, or `network`. */
+type Outcome = string;
+
+function post(agent: Agent, options: Options, body: Buffer): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        agent,
+        host: options.host,
+        port: options.port,
+        method: 'POST',
+        path: '/v1/logs',
+        headers: { 'Content-Type': 'application/x-protobuf', 'Content-Length': body.length },
+      },
+      (res) => {
+        let responseBytes = 0;
+        res.on('data', (chunk: Buffer) => (responseBytes += chunk.length));
+        res.on('end', () => {
+          if (res.statusCode !== 200) resolve(String(res.statusCode));
+          else resolve(responseBytes === 0 ? 'ok' : 'partial');
+        });
+        res.on('error', () => resolve('network'));
+      },
+    );
+    req.on('error', () => resolve('network'));
+    req.end(body);
+  });
+}
+
+class Tally {
+  readonly latenciesMs: number[] = [];
+  windowBytes = 0;
+  totalRequests = 0;
+  totalBytes = 0;
+  readonly failures: Record<string, number> = {};
+
+  add(outcome: Outcome, bytes: number, latencyMs: number, inWindow: boolean): void {
+    if (outcome !== 'ok') {
+      this.failures[outcome] = (this.failures[outcome] ?? 0) + 1;
+      return;
+    }
+    this.totalRequests++;
+    this.totalBytes += bytes;
+    if (!inWindow) return;
+    this.latenciesMs.push(latencyMs);
+    this.windowBytes += bytes;
+  }
+}
+
+async function worker(agent: Agent, options: Options, tally: Tally, next: () => Buffer, window: [number, number]) {
+  while (performance.now() < window[1]) {
+    const body = next();
+    const started = performance.now();
+    const outcome = await post(agent, options, body);
+    const ended = performance.now();
+    tally.add(outcome, body.length, ended - started, ended >= window[0] && ended < window[1]);
+    // Do not spin when the target is down or refusing.
+    if (outcome !== 'ok' && outcome !== 'partial') await delay(10);
+  }
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function summarize(options: Options, tally: Tally): LoadResult {
+  const seconds = options.durationMs / 1000;
+  const sorted = [...tally.latenciesMs].sort((a, b) => a - b);
+  const requests = sorted.length;
+  return {
+    seconds,
+    requests,
+    requestsPerSec: requests / seconds,
+    recordsPerSec: (requests * options.recordsPerBody) / seconds,
+    mbPerSec: tally.windowBytes / 1e6 / seconds,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    total: {
+      requests: tally.totalRequests,
+      records: tally.totalRequests * options.recordsPerBody,
+      bodyBytes: tally.totalBytes,
+    },
+    failures: tally.failures,
+  };
+}
+
+async function run(options: Options): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const tally = new Tally();
+  let i = 0;
+  const next = () => options.bodies[i++ % options.bodies.length]!;
+  const windowStart = performance.now() + options.warmupMs;
+  const window: [number, number] = [windowStart, windowStart + options.durationMs];
+  await Promise.all(Array.from({ length: options.concurrency }, () => worker(agent, options, tally, next, window)));
+  agent.destroy();
+  return summarize(options, tally);
+}
+
+process.stdout.write(`${JSON.stringify(await run(await readOptions()))}\n`);

@@ -1,0 +1,255 @@
+/**
+ * Benchmark (not a test: nothing here is asserted): audit records per second through
+ * OTLP/HTTP protobuf → validation → file exporter (JSON Lines, fdatasync) on one CPU, against
+ * two ceilings on the same CPU: a bare node:http server that only appends the raw request bodies
+ * to a file, without and with fdatasync. See docs/benchmarks.md.
+ *
+ *   node test/dist/bench/otlp-http-file.bench.js [--duration=10] [--warmup=2] [--concurrency=8]
+ *        [--records=512] [--bodies=8] [--cpu-prof=DIR]
+ *
+ * (or BENCH_DURATION=... environment variables). `--cpu-prof=DIR` profiles the sidecar and
+ * prints its top functions by self time; profiling slows it down, so do not compare those numbers.
+ */
+import { spawnSync } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { availableParallelism, cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { httpConfig, startSidecar } from '../support/sidecar-process.js';
+import { tempDir } from '../support/tmp.js';
+import { buildRequestBodies } from './audit-bodies.js';
+import { numberOption, stringOption } from './bench-args.js';
+import { writeBodiesFile } from './bodies-file.js';
+import { topSelfTime } from './cpu-profile.js';
+import type { LoadResult } from './load-generator.js';
+import { benchScript, detectPinning, firstLine, spawnNode, stopChild, type Pinning } from './processes.js';
+
+interface BenchOptions {
+  readonly durationS: number;
+  readonly warmupS: number;
+  readonly concurrency: number;
+  readonly records: number;
+  readonly bodies: number;
+  readonly cpuProfDir: string | undefined;
+}
+
+function readBenchOptions(): BenchOptions {
+  const cpuProf = stringOption('cpu-prof');
+  return {
+    durationS: numberOption('duration', 10),
+    warmupS: numberOption('warmup', 2, true),
+    concurrency: numberOption('concurrency', 8),
+    records: numberOption('records', 512),
+    bodies: numberOption('bodies', 8),
+    cpuProfDir: cpuProf === undefined ? undefined : resolve(cpuProf),
+  };
+}
+
+interface RunningTarget {
+  /** `host:port` of its OTLP/HTTP endpoint. */
+  readonly address: string;
+  stop(): Promise<void>;
+  /** Compares what the target stored with what it acknowledged; prints the outcome. */
+  verify(result: LoadResult): Promise<void>;
+}
+
+interface Target {
+  readonly name: string;
+  start(dir: string): Promise<RunningTarget>;
+}
+
+const OTEL_AUDIT = 'otel-audit: OTLP/HTTP → validate → file (fdatasync)';
+
+function report(what: string, stored: number, acknowledged: number): void {
+  if (stored === acknowledged) {
+    console.log(`  check: ${what}: ${stored} stored = ${acknowledged} acknowledged`);
+    return;
+  }
+  console.log(`\n  ${'!'.repeat(78)}`);
+  console.log(`  WARNING: ${what}: ${stored} stored but ${acknowledged} acknowledged. These numbers are suspect.`);
+  console.log(`  ${'!'.repeat(78)}\n`);
+}
+
+async function countNewlines(file: string): Promise<number> {
+  let count = 0;
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) count++;
+  }
+  return count;
+}
+
+/** Lines in `audit.jsonl` and its rotated siblings (`audit-<time>.jsonl`). */
+async function auditFileLines(dir: string): Promise<number> {
+  let lines = 0;
+  for (const name of await readdir(dir)) {
+    if (/^audit.*\.jsonl$/.test(name)) lines += await countNewlines(join(dir, name));
+  }
+  return lines;
+}
+
+async function printProfile(dir: string): Promise<void> {
+  const profiles = (await readdir(dir)).filter((n) => n.endsWith('.cpuprofile')).sort();
+  const latest = profiles.at(-1);
+  if (latest === undefined) {
+    console.log(`  no .cpuprofile was written to ${dir}`);
+    return;
+  }
+  console.log(`  sidecar CPU profile ${join(dir, latest)}: top 15 functions by self time`);
+  for (const f of await topSelfTime(join(dir, latest), 15)) {
+    console.log(`    ${f.ms.toFixed(0).padStart(7)} ms ${f.percent.toFixed(1).padStart(5)} %  ${f.fn}`);
+  }
+}
+
+function otelAuditTarget(pinning: Pinning, cpuProfDir: string | undefined): Target {
+  return {
+    name: OTEL_AUDIT,
+    async start(dir) {
+      const sidecar = await startSidecar({
+        config: httpConfig({ exporters: '  file:\n    path: ./audit.jsonl', exporterIds: ['file'] }),
+        dir,
+        wrapper: [...pinning.target],
+        nodeArgs: cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`],
+      });
+      return {
+        address: sidecar.endpoints['otlp/http']!,
+        async stop() {
+          const code = await sidecar.stop();
+          if (code !== 0) console.log(`  WARNING: the sidecar exited with ${code}:\n${sidecar.output.join('\n')}`);
+          if (cpuProfDir !== undefined) await printProfile(cpuProfDir);
+        },
+        async verify(result) {
+          report('audit file lines vs records', await auditFileLines(dir), result.total.records);
+        },
+      };
+    },
+  };
+}
+
+function rawAppendTarget(name: string, mode: 'append' | 'append-fdatasync', pinning: Pinning): Target {
+  return {
+    name,
+    async start(dir) {
+      const file = join(dir, 'bodies.raw');
+      const child = spawnNode(pinning.target, benchScript('raw-append-server.js'), [
+        `--file=${file}`,
+        `--mode=${mode}`,
+      ]);
+      const { port } = JSON.parse(await firstLine(child)) as { port: number };
+      return {
+        address: `127.0.0.1:${port}`,
+        stop: () => stopChild(child),
+        async verify(result) {
+          report('file bytes vs request body bytes', (await stat(file)).size, result.total.bodyBytes);
+        },
+      };
+    },
+  };
+}
+
+async function runLoad(pinning: Pinning, options: BenchOptions, address: string, bodiesFile: string) {
+  const child = spawnNode(pinning.load, benchScript('load-generator.js'), [
+    `--target=${address}`,
+    `--bodies=${bodiesFile}`,
+    `--records=${options.records}`,
+    `--concurrency=${options.concurrency}`,
+    `--warmup=${options.warmupS}`,
+    `--duration=${options.durationS}`,
+  ]);
+  return JSON.parse(await firstLine(child)) as LoadResult;
+}
+
+/** Runs the load against one target in its own directory, then removes what it wrote. */
+async function measure(target: Target, dir: string, pinning: Pinning, options: BenchOptions, bodiesFile: string) {
+  console.log(`\n${target.name}`);
+  await mkdir(dir);
+  const running = await target.start(dir);
+  let result: LoadResult;
+  try {
+    result = await runLoad(pinning, options, running.address, bodiesFile);
+  } finally {
+    await running.stop();
+  }
+  if (Object.keys(result.failures).length > 0) {
+    console.log(`  WARNING: unsuccessful requests (outcome: count): ${JSON.stringify(result.failures)}`);
+  }
+  await running.verify(result);
+  await rm(dir, { recursive: true, force: true });
+  // Let no dirty page cache of this target be written back while the next one is measured.
+  spawnSync('sync');
+  return result;
+}
+
+function formatRow(cells: readonly string[]): string {
+  const widths = [50, 12, 11, 8, 8, 8, 17];
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' ');
+}
+
+function printTable(rows: readonly { name: string; result: LoadResult }[]): void {
+  const ours = rows.find((r) => r.name === OTEL_AUDIT)?.result.recordsPerSec;
+  console.log(`\n${formatRow(['target', 'records/s', 'requests/s', 'p50 ms', 'p99 ms', 'MB/s', 'otel-audit/this'])}`);
+  for (const { name, result: r } of rows) {
+    const ratio = ours === undefined || name === OTEL_AUDIT ? '' : (ours / r.recordsPerSec).toFixed(2);
+    console.log(
+      formatRow([
+        name,
+        Math.round(r.recordsPerSec).toLocaleString('en-US'),
+        r.requestsPerSec.toFixed(1),
+        r.p50Ms.toFixed(1),
+        r.p99Ms.toFixed(1),
+        r.mbPerSec.toFixed(1),
+        ratio,
+      ]),
+    );
+  }
+  console.log('MB/s: request body bytes (10^6) per second. otel-audit/this: ratio of records/s.');
+}
+
+function printSetup(options: BenchOptions, pinning: Pinning, sizes: readonly number[], attributes: number): void {
+  const meanKb = sizes.reduce((a, b) => a + b, 0) / sizes.length / 1024;
+  console.log('OTLP/HTTP protobuf → file, one CPU for the server');
+  console.log(
+    `  machine: ${availableParallelism()} CPUs, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
+  );
+  console.log(`  pinning: ${pinning.description}`);
+  console.log(
+    `  requests: ${options.bodies} distinct bodies x ${options.records} records ` +
+      `(mean ${meanKb.toFixed(1)} KiB/body, ${attributes.toFixed(1)} attributes/record), ` +
+      `encoded by @opentelemetry/otlp-transformer`,
+  );
+  console.log(
+    `  load: ${options.concurrency} requests in flight (keep-alive), ` +
+      `${options.warmupS} s warm-up, ${options.durationS} s measured`,
+  );
+}
+
+async function main(): Promise<void> {
+  const options = readBenchOptions();
+  const pinning = detectPinning();
+  const work = await tempDir('otel-audit-bench-');
+  try {
+    const { bodies, attributesPerRecord } = buildRequestBodies(options.bodies, options.records);
+    const bodiesFile = join(work.dir, 'bodies.bin');
+    await writeBodiesFile(bodiesFile, bodies);
+    printSetup(
+      options,
+      pinning,
+      bodies.map((b) => b.length),
+      attributesPerRecord,
+    );
+    const targets = [
+      otelAuditTarget(pinning, options.cpuProfDir),
+      rawAppendTarget('ceiling: raw append + fdatasync (group commit)', 'append-fdatasync', pinning),
+      rawAppendTarget('ceiling: raw append, no fsync', 'append', pinning),
+    ];
+    const rows: { name: string; result: LoadResult }[] = [];
+    for (const [i, target] of targets.entries()) {
+      const result = await measure(target, join(work.dir, `target-${i}`), pinning, options, bodiesFile);
+      rows.push({ name: target.name, result });
+    }
+    printTable(rows);
+  } finally {
+    await work.cleanup();
+  }
+}
+
+await main();

@@ -1,0 +1,64 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** Command prefixes that pin the measured server and the load generator to different CPUs. */
+export interface Pinning {
+  readonly target: readonly string[];
+  readonly load: readonly string[];
+  readonly description: string;
+}
+
+export function detectPinning(): Pinning {
+  const usable = availableParallelism() >= 2 && spawnSync('taskset', ['-c', '1', 'true']).status === 0;
+  if (usable) {
+    return {
+      target: ['taskset', '-c', '0'],
+      load: ['taskset', '-c', '1'],
+      description: 'server pinned to CPU 0, load generator to CPU 1 (taskset)',
+    };
+  }
+  return {
+    target: [],
+    load: [],
+    description:
+      'NOT PINNED: taskset is unavailable or there are fewer than 2 CPUs; server and load generator share the CPUs',
+  };
+}
+
+/** A compiled sibling script of this directory (`load-generator.js`...). */
+export function benchScript(name: string): string {
+  return fileURLToPath(new URL(name, import.meta.url));
+}
+
+/** Runs a Node script with this Node binary, behind the given command prefix (e.g. taskset). */
+export function spawnNode(prefix: readonly string[], script: string, args: readonly string[]): ChildProcess {
+  const [command, ...rest] = [...prefix, process.execPath, script, ...args];
+  return spawn(command!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The first line the child prints on stdout; rejects with its stderr if it ends without one. */
+export function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (line) => {
+      lines.close();
+      resolve(line);
+    });
+    child.once('close', (code, signal) =>
+      reject(new Error(`child exited (${code ?? signal}) without output:\n${stderr}`)),
+    );
+  });
+}
+
+/** SIGTERM, then resolves when the child is gone. */
+export function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,7 @@
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+/** Repository root (this file compiles to test/dist/support/). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const SIDECAR_CLI = join(REPO_ROOT, 'packages/sidecar/dist/src/cli/main.js');
+export const COLLECTOR_CONFIG_DIR = join(REPO_ROOT, 'collector-config');

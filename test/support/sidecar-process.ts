@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { SIDECAR_CLI } from './paths.js';
+
+export interface SidecarProcess {
+  readonly child: ChildProcess;
+  /** `otlp/http`, `telemetry`, ... → `host:port`, from the "otel-audit started" log line. */
+  readonly endpoints: Record<string, string>;
+  /** Every log line printed so far (stdout and stderr). */
+  readonly output: string[];
+  /** Sends a signal and resolves with the exit code (or signal name). */
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+  /** Resolves when the process has exited. */
+  exited: Promise<number | string>;
+}
+
+export interface SidecarOptions {
+  /** YAML config text; written to `<dir>/config.yaml`. */
+  readonly config: string;
+  /** Working directory (relative paths in the config resolve against it). */
+  readonly dir: string;
+  readonly env?: Record<string, string>;
+  /** Extra node arguments, e.g. `--max-old-space-size`. */
+  readonly nodeArgs?: string[];
+  /** Prefix the command, e.g. `['taskset', '-c', '0']`. */
+  readonly wrapper?: string[];
+  readonly startTimeoutMs?: number;
+}
+
+/** Starts `otel-audit run --config` as a child process and waits until it is listening. */
+export async function startSidecar(options: SidecarOptions): Promise<SidecarProcess> {
+  const configPath = join(options.dir, 'config.yaml');
+  await writeFile(configPath, options.config);
+  const args = [...(options.nodeArgs ?? []), SIDECAR_CLI, 'run', '--config', configPath];
+  const [cmd, ...pre] =
+    options.wrapper && options.wrapper.length > 0 ? [...options.wrapper, process.execPath] : [process.execPath];
+  const child = spawn(cmd, [...pre, ...args], {
+    cwd: options.dir,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1));
+  });
+  const endpoints = await new Promise<Record<string, string>>((resolve, reject) => {
+    const timer = setTimeout(
+      () =>
+        reject(new Error(`sidecar did not start within ${options.startTimeoutMs ?? 15000} ms:\n${output.join('\n')}`)),
+      options.startTimeoutMs ?? 15000,
+    );
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        output.push(line);
+        if (line.includes('"otel-audit started"')) {
+          clearTimeout(timer);
+          resolve((JSON.parse(line) as { endpoints: Record<string, string> }).endpoints);
+        }
+      });
+    }
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`sidecar exited (${code}) before it started:\n${output.join('\n')}`));
+    });
+  });
+  return {
+    child,
+    endpoints,
+    output,
+    exited,
+    stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Config YAML with the OTLP/HTTP receiver on an ephemeral loopback port and the given exporters. */
+export function httpConfig(options: {
+  exporters: string;
+  exporterIds: string[];
+  storage?: string;
+  telemetry?: boolean;
+  extraHttp?: string;
+}): string {
+  return `receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:0${options.extraHttp ? `\n${options.extraHttp}` : ''}
+exporters:
+${options.exporters}
+extensions:
+  storage:
+    directory: ${options.storage ?? './spool'}
+service:
+${options.telemetry === false ? '' : '  telemetry:\n    address: 127.0.0.1:0\n'}  pipelines:
+    audit:
+      receivers: [otlp]
+      exporters: [${options.exporterIds.join(', ')}]
+`;
+}
