@@ -87,8 +87,10 @@ class Fields {
   attachmentIds: string[] | undefined;
   attachmentNames: string[] | undefined;
   customDetails: Record<string, JsonValue> | undefined;
-  /** Keys present but not used by this event type (reported after the type is known). */
-  present: string[] = [];
+  /** Any `audit.attribute.*` key of the flattened form was given. */
+  flatAttributes = false;
+  /** Keys present, checked against what the event type uses once it is known. */
+  readonly present = new Set<string>();
 }
 
 class Issues {
@@ -235,6 +237,7 @@ function readStructuredAttributes(fields: Fields, value: AnyValue, issues: Issue
     return;
   }
   fields.structuredAttributes = true;
+  if (fields.flatAttributes) return; // mixing the forms is reported by checkNames
   const items = value as readonly AnyValue[];
   const names: string[] = [];
   fields.entries ??= new Map();
@@ -250,6 +253,10 @@ function readStructuredAttributes(fields: Fields, value: AnyValue, issues: Issue
     }
     if (name === undefined) {
       issues.required(`${itemField}.name`, 'required');
+      continue;
+    }
+    if (name.trim() === '') {
+      issues.add(`${itemField}.name`, 'must not be blank');
       continue;
     }
     if (fields.entries.has(name)) {
@@ -283,7 +290,7 @@ function readStructuredSubjects(fields: Fields, value: AnyValue, issues: Issues)
           type = asNonBlankString(`${itemField}.type`, kv.value, issues);
           break;
         case 'role':
-          role = asString(`${itemField}.role`, kv.value, issues);
+          role = asNonBlankString(`${itemField}.role`, kv.value, issues);
           break;
         case 'id':
           idMapFromKvList(`${itemField}.id`, kv.value, id, issues);
@@ -318,13 +325,13 @@ function readPrefixed(fields: Fields, key: string, value: AnyValue, issues: Issu
   if (key.startsWith(Attr.ObjectIdPrefix)) {
     fields.objectId ??= {};
     putId(fields.objectId, StructuredAttr.ObjectId, key.slice(Attr.ObjectIdPrefix.length), value, issues);
-    fields.present.push(StructuredAttr.ObjectId);
+    fields.present.add(StructuredAttr.ObjectId);
     return true;
   }
   if (key.startsWith(Attr.DataSubjectIdPrefix)) {
     fields.subjectId ??= {};
     putId(fields.subjectId, StructuredAttr.DataSubjectId, key.slice(Attr.DataSubjectIdPrefix.length), value, issues);
-    fields.present.push(StructuredAttr.DataSubjectId);
+    fields.present.add(StructuredAttr.DataSubjectId);
     return true;
   }
   if (key.startsWith(Attr.CustomPrefix)) {
@@ -338,6 +345,7 @@ function readPrefixed(fields: Fields, key: string, value: AnyValue, issues: Issu
     return true;
   }
   if (key.startsWith(Attr.AttributePrefix)) {
+    fields.flatAttributes = true;
     const dot = key.lastIndexOf('.');
     const name = key.slice(Attr.AttributePrefix.length, dot);
     const suffix = key.slice(dot + 1);
@@ -377,43 +385,44 @@ function collect(attributes: readonly KeyValue[], issues: Issues): Fields {
         break;
       case Attr.IdentityProvider:
         setOnce(f, 'identityProvider', key, asNonBlankString(key, value, issues), issues);
-        f.present.push(key);
+        f.present.add(key);
         break;
       case Attr.Channel:
         setOnce(f, 'channel', key, asNonBlankString(key, value, issues), issues);
-        f.present.push(key);
+        f.present.add(key);
         break;
       case Attr.MessageId:
         setOnce(f, 'messageId', key, asNonBlankString(key, value, issues), issues);
-        f.present.push(key);
+        f.present.add(key);
         break;
       case Attr.ObjectType:
         setOnce(f, 'objectType', key, asNonBlankString(key, value, issues), issues);
-        f.present.push(key);
+        f.present.add(key);
         break;
       case StructuredAttr.ObjectId:
         f.objectId ??= {};
         idMapFromKvList(key, value, f.objectId, issues);
-        f.present.push(key);
+        f.present.add(key);
         break;
       case Attr.DataSubjectType:
         setOnce(f, 'subjectType', key, asNonBlankString(key, value, issues), issues);
-        f.present.push(key);
+        f.present.add(key);
         break;
       case Attr.DataSubjectRole:
-        setOnce(f, 'subjectRole', key, asString(key, value, issues), issues);
-        f.present.push(key);
+        setOnce(f, 'subjectRole', key, asNonBlankString(key, value, issues), issues);
+        f.present.add(key);
         break;
       case StructuredAttr.DataSubjectId:
         f.subjectId ??= {};
         idMapFromKvList(key, value, f.subjectId, issues);
-        f.present.push(key);
+        f.present.add(key);
         break;
       case StructuredAttr.DataSubjects:
         readStructuredSubjects(f, value, issues);
-        f.present.push(key);
+        f.present.add(key);
         break;
       case Attr.AttributeNames:
+        f.flatAttributes = true;
         setOnce(f, 'attributeNames', key, asStringArray(key, value, issues), issues);
         break;
       case StructuredAttr.Attributes:
@@ -421,11 +430,11 @@ function collect(attributes: readonly KeyValue[], issues: Issues): Fields {
         break;
       case Attr.AttachmentIds:
         setOnce(f, 'attachmentIds', key, asStringArray(key, value, issues), issues);
-        f.present.push(key);
+        f.present.add(key);
         break;
       case Attr.AttachmentNames:
         setOnce(f, 'attachmentNames', key, asStringArray(key, value, issues), issues);
-        f.present.push(key);
+        f.present.add(key);
         break;
       case StructuredAttr.CustomDetails:
         readCustomDetails(f, value, issues);
@@ -487,6 +496,13 @@ const ENTRY_SUFFIXES: Record<AuditEventType['kind'], readonly AttributeSuffix[]>
 };
 
 function checkNames(f: Fields, type: AuditEventType, issues: Issues): string[] {
+  if (f.structuredAttributes && f.flatAttributes) {
+    issues.add(
+      StructuredAttr.Attributes,
+      `use either ${StructuredAttr.Attributes} or ${Attr.AttributeNames} with audit.attribute.<name>.*, not both`,
+    );
+    return [];
+  }
   const names = f.attributeNames;
   const namesField = f.structuredAttributes ? StructuredAttr.Attributes : Attr.AttributeNames;
   if (names === undefined || names.length === 0) {
@@ -497,28 +513,17 @@ function checkNames(f: Fields, type: AuditEventType, issues: Issues): string[] {
     }
     return [];
   }
-  if (!f.structuredAttributes) {
-    const seen = new Set<string>();
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i] as string;
-      if (name.trim() === '') issues.add(`${Attr.AttributeNames}[${i}]`, 'must not be blank');
-      else if (seen.has(name)) issues.add(`${Attr.AttributeNames}[${i}]`, `duplicate attribute name "${name}"`);
-      seen.add(name);
-    }
-    if (f.entries !== undefined) {
-      for (const [name, entry] of f.entries) {
-        if (!seen.has(name)) {
-          issues.add(
-            entry.label(entry.firstSuffix ?? 'value'),
-            `attribute "${name}" is not listed in ${Attr.AttributeNames}`,
-          );
-        }
-      }
-    }
-  } else {
-    for (let i = 0; i < names.length; i++) {
-      if ((names[i] as string).trim() === '')
-        issues.add(`${StructuredAttr.Attributes}[${i}].name`, 'must not be blank');
+  if (f.structuredAttributes) return names; // names were checked item by item while reading
+  const seen = new Set<string>();
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    if (name.trim() === '') issues.add(`${Attr.AttributeNames}[${i}]`, 'must not be blank');
+    else if (seen.has(name)) issues.add(`${Attr.AttributeNames}[${i}]`, `duplicate attribute name "${name}"`);
+    seen.add(name);
+  }
+  for (const [name, entry] of f.entries ?? []) {
+    if (!seen.has(name)) {
+      issues.add(entry.label(entry.firstSuffix ?? 'value'), `attribute "${name}" is not listed in ${Attr.AttributeNames}`);
     }
   }
   return names;
@@ -527,7 +532,8 @@ function checkNames(f: Fields, type: AuditEventType, issues: Issues): string[] {
 function buildAttributes(f: Fields, type: AuditEventType, names: string[], issues: Issues) {
   const allowed = ENTRY_SUFFIXES[type.kind];
   const out: Record<string, string | boolean>[] = [];
-  for (const name of names) {
+  // Duplicate names are already reported; check each name's fields once.
+  for (const name of new Set(names)) {
     const entry = f.entries?.get(name) ?? { label: (s: string) => `${Attr.AttributePrefix}${name}.${s}` };
     for (const suffix of [
       AttributeSuffix.Old,

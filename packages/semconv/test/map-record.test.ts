@@ -465,4 +465,70 @@ describe('common rules', () => {
       'audit.object.type: must be a string, got double',
     ]);
   });
+
+  it('rejects mixing the flattened and structured attribute forms, in either order', () => {
+    const base = {
+      'log.record.uid': '48235f10-4f67-4621-8919-d0e2f7dbb81d',
+      'audit.object.type': 'report',
+      'audit.object.id.id': 'r1',
+      'audit.data_subject.type': 'employee',
+      'audit.data_subject.id.id': 'e1',
+    };
+    const flatFirst = issuesOf(
+      map(AuditEventName.DataAccess, { ...base, 'audit.attribute.names': ['a'], 'audit.attributes': [{ name: 'b' }] }),
+    );
+    assert.ok(flatFirst.some((i) => i.startsWith('audit.attributes: use either audit.attributes or audit.attribute.names')));
+    const structuredFirst = issuesOf(
+      map(AuditEventName.DataAccess, { ...base, 'audit.attributes': [{ name: 'b' }], 'audit.attribute.a.successful': true }),
+    );
+    assert.ok(structuredFirst.some((i) => i.startsWith('audit.attributes: use either')));
+  });
+
+  it('names a blank structured attribute name by its item index', () => {
+    const issues = issuesOf(
+      map(AuditEventName.DataAccess, {
+        'log.record.uid': '48235f10-4f67-4621-8919-d0e2f7dbb81d',
+        'audit.object.type': 'report',
+        'audit.object.id.id': 'r1',
+        'audit.data_subject.type': 'employee',
+        'audit.data_subject.id.id': 'e1',
+        'audit.attributes': [{ name: 'ok' }, { name: ' ' }, { name: '' }],
+      }),
+    );
+    assert.deepEqual(issues, ['audit.attributes[1].name: must not be blank', 'audit.attributes[2].name: must not be blank']);
+  });
+
+  it('reports each problem once', () => {
+    const issues = issuesOf(
+      map(AuditEventName.ConfigurationChange, {
+        'log.record.uid': '57df4dfb-2352-4330-8e3c-027abb02037c',
+        'audit.object.type': 'cfg',
+        'audit.object.id.a': '1',
+        'audit.object.id.b': '2',
+        'audit.attribute.names': ['x', 'x'],
+        'audit.data_subject.id.a': '1',
+        'audit.data_subject.id.b': '2',
+      }),
+    );
+    assert.deepEqual(issues.sort(), [
+      'audit.attribute.names[1]: duplicate attribute name "x"',
+      'audit.attribute.x.new: required for audit.configuration_change',
+      'audit.data_subject.id: not used by audit.configuration_change',
+    ]);
+  });
+
+  it('rejects a blank data subject role', () => {
+    const issues = issuesOf(
+      map(AuditEventName.DataAccess, {
+        'log.record.uid': '48235f10-4f67-4621-8919-d0e2f7dbb81d',
+        'audit.object.type': 'report',
+        'audit.object.id.id': 'r1',
+        'audit.data_subject.type': 'employee',
+        'audit.data_subject.role': '',
+        'audit.data_subject.id.id': 'e1',
+        'audit.attribute.names': ['salary'],
+      }),
+    );
+    assert.deepEqual(issues, ['audit.data_subject.role: must not be blank']);
+  });
 });

@@ -199,6 +199,7 @@ function checkComponents(
     const path: PathSegment[] = [section, id];
     if (!new RegExp(ID_PATTERN).test(id)) {
       problems.push({ path: formatPath(path), message: 'component ids are `type` or `type/name`' });
+      out.push({ id, type: '', config: value });
       continue;
     }
     const type = id.split('/', 1)[0]!;
@@ -208,6 +209,8 @@ function checkComponents(
         path: formatPath(path),
         message: `unknown ${section.slice(0, -1)} type "${type}" (known: ${[...factories.keys()].join(', ')})`,
       });
+      // Still defined, so the pipeline's reference to it is not reported a second time.
+      out.push({ id, type, config: value });
       continue;
     }
     const config = factory.normalize ? factory.normalize(value ?? {}) : (value ?? {});

@@ -102,10 +102,10 @@ export class AuditPipeline {
       }
     }
 
-    await Promise.all([
-      accepted.length > 0 ? this.sink.write(accepted) : undefined,
-      this.deadLetters.write(RECEIVER_DEAD_LETTER_ID, letters),
-    ]);
+    // Accepted records first: if they cannot be stored (storage full), the client retries the
+    // whole request, and writing its dead letters only after that keeps them from being repeated.
+    if (accepted.length > 0) await this.sink.write(accepted);
+    await this.deadLetters.write(RECEIVER_DEAD_LETTER_ID, letters);
     return { received, accepted: accepted.length, ignored, rejected };
   }
 }

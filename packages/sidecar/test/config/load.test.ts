@@ -106,7 +106,7 @@ describe('config problems name the key path and line', () => {
       problems('bad_references.yaml').sort(),
       [
         'bad_references.yaml:13:25: service.pipelines.audit.receivers[1]: "jaeger" is not defined under receivers (defined: otlp)',
-        'bad_references.yaml:14:25: service.pipelines.audit.exporters[1]: "file/missing" is not defined under exporters (defined: file)',
+        'bad_references.yaml:14:25: service.pipelines.audit.exporters[1]: "file/missing" is not defined under exporters (defined: file, splunk_hek)',
         'bad_references.yaml:8:3: exporters.splunk_hek: unknown exporter type "splunk_hek" (known: file)',
       ].sort(),
     );

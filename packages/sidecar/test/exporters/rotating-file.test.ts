@@ -112,4 +112,28 @@ describe('rotating audit file', () => {
     await f.close();
     await assert.rejects(f.append('{}\n'), /is not open/);
   });
+
+  it('orders same-millisecond rotations by their counter', async () => {
+    for (const n of ['audit-2026-11-21T10-00-00.000.1.jsonl', 'audit-2026-11-21T10-00-00.000.jsonl', 'audit-2026-11-21T09-59-59.999.jsonl', 'audit-2026-11-21T10-00-00.000.2.jsonl', 'other.jsonl']) {
+      await writeFile(join(dir, n), '{}\n');
+    }
+    const f = new RotatingFile(join(dir, 'audit.jsonl'), policy({}), logger);
+    assert.deepEqual(
+      (await f.backups()).map((p) => p.slice(dir.length + 1)),
+      [
+        'audit-2026-11-21T09-59-59.999.jsonl',
+        'audit-2026-11-21T10-00-00.000.jsonl',
+        'audit-2026-11-21T10-00-00.000.1.jsonl',
+        'audit-2026-11-21T10-00-00.000.2.jsonl',
+      ],
+    );
+  });
+
+  it('applies retention at start as well as at rotation', async () => {
+    for (let i = 0; i < 5; i++) await writeFile(join(dir, `audit-2026-11-2${i}T00-00-00.000.jsonl`), '{}\n');
+    const f = new RotatingFile(join(dir, 'audit.jsonl'), policy({ maxBackups: 2 }), logger);
+    await f.open();
+    await f.close();
+    assert.deepEqual((await readdir(dir)).sort(), ['audit-2026-11-23T00-00-00.000.jsonl', 'audit-2026-11-24T00-00-00.000.jsonl', 'audit.jsonl']);
+  });
 });

@@ -42,6 +42,7 @@ export class RotatingFile {
     await ensureParentDir(this.path);
     this.fh = await open(this.path, 'a+');
     this.size = await this.repairTornTail(this.fh);
+    await this.prune();
   }
 
   /** Appends complete lines; resolves when they are written (and fdatasync'ed if configured). */
@@ -109,10 +110,15 @@ export class RotatingFile {
   private async rotate(): Promise<void> {
     await this.fh!.close();
     this.fh = undefined;
-    const target = await this.freeBackupName();
-    await rename(this.path, target);
-    this.fh = await open(this.path, 'a+');
-    this.size = 0;
+    let target: string | undefined;
+    try {
+      target = await this.freeBackupName();
+      await rename(this.path, target);
+    } finally {
+      // Whatever happened, keep an open file: after a failed rename we go on appending to the old one.
+      this.fh = await open(this.path, 'a+');
+      this.size = (await this.fh.stat()).size;
+    }
     await syncDir(this.dir);
     this.logger.info({ file: this.path, rotatedTo: target }, 'rotated audit file');
     await this.prune();
@@ -135,13 +141,18 @@ export class RotatingFile {
     }
   }
 
-  /** Rotated files of this file, oldest first (names sort by their timestamp). */
+  /** Rotated files of this file, oldest first: by timestamp, then by the `.n` of same-millisecond rotations. */
   async backups(): Promise<string[]> {
     const prefix = `${this.stem}-`;
-    const names = (await readdir(this.dir)).filter(
-      (n) => n.startsWith(prefix) && n.endsWith(this.ext) && /^\d{4}-\d{2}-\d{2}T/.test(n.slice(prefix.length)),
-    );
-    return names.sort().map((n) => join(this.dir, n));
+    const pattern = /^(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3})(?:\.(\d+))?$/;
+    const found: { name: string; stamp: string; n: number }[] = [];
+    for (const name of await readdir(this.dir)) {
+      if (!name.startsWith(prefix) || !name.endsWith(this.ext)) continue;
+      const m = pattern.exec(name.slice(prefix.length, name.length - this.ext.length));
+      if (m) found.push({ name, stamp: m[1]!, n: Number(m[2] ?? 0) });
+    }
+    found.sort((a, b) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : a.n - b.n));
+    return found.map((f) => join(this.dir, f.name));
   }
 
   private async prune(): Promise<void> {
