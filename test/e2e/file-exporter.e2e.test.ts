@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -44,6 +44,25 @@ async function readRecords(file: string): Promise<Map<string, LocalRecord>> {
     out.set(r.message_uuid, r);
   }
   return out;
+}
+
+/** The audit file once it holds every given uuid (the file exporter delivers from the spool asynchronously). */
+async function recordsWith(file: string, uuids: readonly string[], timeoutMs = 10_000): Promise<Map<string, LocalRecord>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const records = await readRecords(file);
+    if (uuids.every((u) => records.has(u)) || Date.now() > deadline) return records;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Whether the spool's segment files contain the uuid (i.e. the record was stored before the answer). */
+async function inSpool(spoolDir: string, uuid: string): Promise<boolean> {
+  const dir = join(spoolDir, 'queue');
+  for (const name of await readdir(dir)) {
+    if (name.endsWith('.seg') && (await readFile(join(dir, name))).includes(uuid)) return true;
+  }
+  return false;
 }
 
 interface Response {
@@ -128,8 +147,9 @@ describe('end to end: app → OTLP/HTTP → sidecar → audit file', () => {
       for (const c of GOLDEN) {
         const uuid = randomUUID();
         await client.log(c.event(uuid));
-        // No waiting: log() resolved, so the record must already be written (and fsynced).
-        expectGolden(await readRecords(auditFile), uuid, c, {
+        // No waiting: log() resolved, so the record must already be in the durable spool.
+        assert.ok(await inSpool(join(auditFile, '../spool'), uuid), `${c.name}: ${uuid} not in the spool when log() resolved`);
+        expectGolden(await recordsWith(auditFile, [uuid]), uuid, c, {
           'service.name': 'billing',
           'k8s.pod.name': 'billing-7d9f',
         });
@@ -159,7 +179,7 @@ describe('end to end: app → OTLP/HTTP → sidecar → audit file', () => {
       });
       await provider.forceFlush();
       await provider.shutdown();
-      const records = await readRecords(auditFile);
+      const records = await recordsWith(auditFile, uuids);
       GOLDEN.forEach((c, i) => expectGolden(records, uuids[i]!, c, { 'service.name': 'plain-otel' }));
     });
   }
@@ -177,7 +197,7 @@ describe('end to end: app → OTLP/HTTP → sidecar → audit file', () => {
         const res = await post(url, encodeLogsRequest(req), PROTO);
         assert.equal(res.status, 200, res.body.toString());
         assert.deepEqual(decodeLogsResponse(res.body), {});
-        expectGolden(await readRecords(auditFile), uuid, c, { 'service.name': 'java-app' });
+        expectGolden(await recordsWith(auditFile, [uuid]), uuid, c, { 'service.name': 'java-app' });
       }
     });
 
@@ -187,7 +207,7 @@ describe('end to end: app → OTLP/HTTP → sidecar → audit file', () => {
         const res = await post(url, jsonRequest(c.eventName, c[form](uuid), c.body), JSON_CT);
         assert.equal(res.status, 200, res.body.toString());
         assert.equal(res.body.toString(), '{}');
-        expectGolden(await readRecords(auditFile), uuid, c, { 'service.name': 'python-app' });
+        expectGolden(await recordsWith(auditFile, [uuid]), uuid, c, { 'service.name': 'python-app' });
       }
     });
   }
@@ -203,7 +223,7 @@ describe('end to end: app → OTLP/HTTP → sidecar → audit file', () => {
       useEventNameAttribute: true,
     });
     assert.equal((await post(url, encodeLogsRequest(req), PROTO)).status, 200);
-    expectGolden(await readRecords(auditFile), uuid, c);
+    expectGolden(await recordsWith(auditFile, [uuid]), uuid, c);
   });
 
   it('writes valid records of a mixed batch, reports the rest in partial_success and dead-letters them', async () => {
@@ -298,7 +318,7 @@ describe('end to end: app → OTLP/HTTP → sidecar → audit file', () => {
       ),
     );
 
-    const written = await readRecords(auditFile);
+    const written = await recordsWith(auditFile, valid);
     for (const u of valid) assert.ok(written.has(u), `valid record ${u} written`);
     for (const u of Object.values(bad)) assert.ok(!written.has(u), `invalid record ${u} not written`);
 
@@ -359,6 +379,6 @@ describe('end to end: app → OTLP/HTTP → sidecar → audit file', () => {
       PROTO,
     );
     assert.equal(ok.status, 200);
-    expectGolden(await readRecords(auditFile), uuid, c);
+    expectGolden(await recordsWith(auditFile, [uuid]), uuid, c);
   });
 });

@@ -2,8 +2,8 @@ import type { SchemaObject } from 'ajv';
 import type { ConfigProblem } from './config/problems.js';
 import type { DeadLetterStore } from './deadletter/dead-letter-store.js';
 import type { LogsRequest } from './otlp/model.js';
-import type { AuditRecord } from './pipeline/audit-record.js';
 import type { PipelineResult } from './pipeline/pipeline.js';
+import type { SpooledRecord } from './spool/spooled-record.js';
 import type { Logger } from './telemetry/logger.js';
 import type { Metrics } from './telemetry/metrics.js';
 
@@ -53,7 +53,8 @@ export class RetryableExportError extends Error {
 export interface Exporter {
   readonly id: string;
   start(): Promise<void>;
-  export(records: readonly AuditRecord[]): Promise<ExportOutcome>;
+  /** Delivers a batch; resolves with what was refused or must be retried, throws RetryableExportError to retry all. */
+  export(records: readonly SpooledRecord[]): Promise<ExportOutcome>;
   shutdown(): Promise<void>;
 }
 

@@ -1,12 +1,16 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ComponentContext, Exporter, LogsConsumer, Receiver } from './component.js';
+import { type ComponentContext, type Exporter, type LogsConsumer, type Receiver } from './component.js';
 import { defaultRegistry, type ComponentRegistry } from './components.js';
 import type { ServiceConfig } from './config/load.js';
 import { DeadLetterStore } from './deadletter/dead-letter-store.js';
+import { retryPolicy, type DeliveryConfig } from './delivery/config.js';
+import { ExporterQueue } from './delivery/exporter-queue.js';
 import type { LogsRequest } from './otlp/model.js';
-import { FanoutSink } from './pipeline/fanout-sink.js';
 import { AuditPipeline, type PipelineResult } from './pipeline/pipeline.js';
+import { SpoolSink } from './pipeline/spool-sink.js';
+import { Spool } from './spool/spool.js';
+import { lockDirectory } from './storage/lock.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
 import { TelemetryServer } from './telemetry/server.js';
@@ -17,67 +21,139 @@ export interface StartOptions {
   readonly metrics?: Metrics;
 }
 
-/** A running otel-audit: receivers → pipeline → exporters, plus telemetry. */
+/** Where the parts of the storage directory live. */
+export function storagePaths(directory: string) {
+  return { queue: join(directory, 'queue'), deadLetter: join(directory, 'dead-letter') };
+}
+
+const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A running otel-audit: receivers → pipeline → spool → one queue per exporter → exporters, plus
+ * telemetry. Start-up and shutdown order follow the data: shutdown stops the receivers first, lets
+ * the exporters finish what is in flight, then persists the cursors.
+ */
 export class Service {
   private stopping: Promise<void> | undefined;
+  private readonly cleanups: (() => Promise<void>)[] = [];
+  private readonly receivers: { id: string; receiver: Receiver }[] = [];
+  private readonly queues: ExporterQueue[] = [];
+  private readonly exporters: Exporter[] = [];
+  private telemetry: TelemetryServer | undefined;
+  private spool!: Spool;
 
   private constructor(
     readonly config: ServiceConfig,
     readonly logger: Logger,
     readonly metrics: Metrics,
-    private readonly receivers: readonly { id: string; receiver: Receiver }[],
-    private readonly exporters: readonly Exporter[],
-    private readonly deadLetters: DeadLetterStore,
-    private readonly telemetry: TelemetryServer | undefined,
   ) {}
 
   static async start(config: ServiceConfig, options: StartOptions = {}): Promise<Service> {
-    const registry = options.registry ?? defaultRegistry();
-    const logger = options.logger ?? createLogger(config.telemetry.logs.level);
-    const metrics = options.metrics ?? new Metrics();
-    const storageDirectory = config.storage.directory;
-    await mkdir(storageDirectory, { recursive: true });
-    const deadLetters = new DeadLetterStore(join(storageDirectory, 'dead-letter'));
-    const context = (id: string): ComponentContext => ({ id, logger, metrics, storageDirectory, deadLetters });
-
-    const exporters = config.exporters.map((c) => registry.exporters.get(c.type)!.create(c.config, context(c.id)));
-    const started: Exporter[] = [];
-    const receivers: { id: string; receiver: Receiver }[] = [];
-    let telemetry: TelemetryServer | undefined;
+    const service = new Service(
+      config,
+      options.logger ?? createLogger(config.telemetry.logs.level),
+      options.metrics ?? new Metrics(),
+    );
     try {
-      for (const e of exporters) {
-        await e.start();
-        started.push(e);
-      }
-      const pipeline = new AuditPipeline(new FanoutSink(exporters, metrics), deadLetters);
-      for (const c of config.receivers) {
-        const consumer: LogsConsumer = {
-          consume: async (request: LogsRequest) => {
-            const result = await pipeline.process(request);
-            recordPipelineMetrics(metrics, c.id, result);
-            return result;
-          },
-        };
-        const receiver = registry.receivers.get(c.type)!.create(c.config, context(c.id), consumer);
-        await receiver.start();
-        receivers.push({ id: c.id, receiver });
-      }
-      if (config.telemetry.address !== undefined) {
-        telemetry = new TelemetryServer(config.telemetry.address, metrics, []);
-        await telemetry.start();
-      }
+      await service.startParts(options.registry ?? defaultRegistry());
     } catch (err) {
-      await Promise.allSettled(receivers.map((r) => r.receiver.shutdown()));
-      await Promise.allSettled(started.map((e) => e.shutdown()));
-      await deadLetters.close();
+      await service.stopParts(Date.now());
       throw err;
     }
-    const service = new Service(config, logger, metrics, receivers, exporters, deadLetters, telemetry);
-    logger.info(
-      { config: config.source, endpoints: service.addresses(), exporters: exporters.map((e) => e.id) },
+    service.logger.info(
+      { config: config.source, endpoints: service.addresses(), exporters: service.exporters.map((e) => e.id) },
       'otel-audit started',
     );
     return service;
+  }
+
+  private async startParts(registry: ComponentRegistry): Promise<void> {
+    const { config, logger, metrics } = this;
+    const storageDirectory = config.storage.directory;
+    const paths = storagePaths(storageDirectory);
+    await mkdir(storageDirectory, { recursive: true });
+    const unlock = await lockDirectory(storageDirectory);
+    this.cleanups.push(unlock);
+
+    const deadLetters = new DeadLetterStore(paths.deadLetter);
+    this.cleanups.push(() => deadLetters.close());
+    const spool = await Spool.open({
+      directory: paths.queue,
+      maxSizeBytes: config.storage.maxSizeBytes,
+      segmentSizeBytes: config.storage.segmentSizeBytes,
+      cacheBytes: Math.min(64 * 1024 * 1024, Math.max(1024 * 1024, config.storage.maxSizeBytes / 16)),
+      consumers: config.exporters.map((e) => e.id),
+      logger: logger.child({ component: 'spool' }),
+      observer: {
+        onSync: (s) => metrics.spoolSyncDuration.observe(s),
+        onDamage: (bytes) => metrics.spoolDamagedBytes.inc(bytes),
+      },
+    });
+    this.spool = spool;
+    this.cleanups.push(() => spool.close());
+
+    const context = (id: string): ComponentContext => ({ id, logger, metrics, storageDirectory, deadLetters });
+    for (const c of config.exporters) {
+      const exporter = registry.exporters.get(c.type)!.create(c.config, context(c.id));
+      await exporter.start();
+      this.exporters.push(exporter);
+      const delivery = c.config as DeliveryConfig;
+      const queue = new ExporterQueue(
+        exporter,
+        spool,
+        deadLetters,
+        {
+          numConsumers: delivery.sending_queue.num_consumers,
+          batchSize: delivery.sending_queue.batch_size,
+          maxBatchBytes: MAX_BATCH_BYTES,
+          retry: retryPolicy(delivery.retry_on_failure),
+        },
+        logger.child({ exporter: c.id }),
+        metrics,
+      );
+      queue.start();
+      this.queues.push(queue);
+    }
+    metrics.observe({
+      spool: () => spool.stats(),
+      exporters: () =>
+        this.queues.map((q) => ({
+          id: q.id,
+          backlog: spool.backlog(q.id),
+          oldestPending: q.oldestPending(),
+          failing: q.failing() !== undefined,
+        })),
+    });
+
+    const pipeline = new AuditPipeline(new SpoolSink(spool), deadLetters);
+    for (const c of config.receivers) {
+      const receiver = registry.receivers.get(c.type)!.create(c.config, context(c.id), this.consumerFor(c.id, pipeline));
+      await receiver.start();
+      this.receivers.push({ id: c.id, receiver });
+    }
+    if (config.telemetry.address !== undefined) {
+      this.telemetry = new TelemetryServer(config.telemetry.address, metrics, [() => spool.unavailable()]);
+      await this.telemetry.start();
+    }
+  }
+
+  private consumerFor(receiver: string, pipeline: AuditPipeline): LogsConsumer {
+    const metrics = this.metrics;
+    return {
+      async consume(request: LogsRequest): Promise<PipelineResult> {
+        try {
+          const result = await pipeline.process(request);
+          if (result.accepted > 0) metrics.receiverRecords.inc({ receiver, outcome: 'accepted' }, result.accepted);
+          if (result.rejected.length > 0) metrics.receiverRecords.inc({ receiver, outcome: 'rejected' }, result.rejected.length);
+          if (result.ignored > 0) metrics.receiverRecords.inc({ receiver, outcome: 'ignored' }, result.ignored);
+          return result;
+        } catch (err) {
+          const records = request.resourceLogs.reduce((n, rl) => n + rl.scopeLogs.reduce((m, sl) => m + sl.logRecords.length, 0), 0);
+          metrics.receiverRecords.inc({ receiver, outcome: 'refused' }, records);
+          throw err;
+        }
+      },
+    };
   }
 
   /** Listening addresses: `<receiver id>/<protocol>` and `telemetry`. */
@@ -91,22 +167,35 @@ export class Service {
     return out;
   }
 
-  /** Stops accepting, waits for requests in flight, then closes exporters and stores. Idempotent. */
+  /** The exporter queues (for tests and the CLI). */
+  exporterQueues(): readonly ExporterQueue[] {
+    return this.queues;
+  }
+
+  /**
+   * Stops accepting, lets exporters finish in-flight batches until `shutdown_timeout`, persists the
+   * cursors and closes the stores. Idempotent.
+   */
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info('otel-audit shutting down');
-      await Promise.allSettled(this.receivers.map((r) => r.receiver.shutdown()));
-      await Promise.allSettled(this.exporters.map((e) => e.shutdown()));
-      await this.deadLetters.close();
-      await this.telemetry?.shutdown();
+      await this.stopParts(Date.now() + this.config.shutdownTimeoutMs);
       this.logger.info('otel-audit stopped');
     })();
     return this.stopping;
   }
-}
 
-function recordPipelineMetrics(metrics: Metrics, receiver: string, r: PipelineResult): void {
-  if (r.accepted > 0) metrics.receiverRecords.inc({ receiver, outcome: 'accepted' }, r.accepted);
-  if (r.rejected.length > 0) metrics.receiverRecords.inc({ receiver, outcome: 'rejected' }, r.rejected.length);
-  if (r.ignored > 0) metrics.receiverRecords.inc({ receiver, outcome: 'ignored' }, r.ignored);
+  private async stopParts(deadline: number): Promise<void> {
+    await Promise.allSettled(this.receivers.map((r) => r.receiver.shutdown()));
+    await Promise.allSettled(this.queues.map((q) => q.stop(deadline)));
+    await Promise.allSettled(this.exporters.map((e) => e.shutdown()));
+    await this.telemetry?.shutdown();
+    for (const cleanup of this.cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (err) {
+        this.logger.error({ err }, 'error during shutdown');
+      }
+    }
+  }
 }

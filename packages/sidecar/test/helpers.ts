@@ -14,6 +14,8 @@ export interface TestService {
   readonly url: string;
   readonly auditFile: string;
   auditLines(): Promise<Record<string, unknown>[]>;
+  /** Resolves once the audit file holds every uuid (exporters deliver from the spool asynchronously). */
+  waitFor(uuids: readonly string[], timeoutMs?: number): Promise<Record<string, unknown>[]>;
   deadLetters(): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
@@ -51,6 +53,16 @@ service:
     url: `http://${service.addresses()['otlp/http']!}/v1/logs`,
     auditFile,
     auditLines: () => readJsonLines(auditFile),
+    async waitFor(uuids, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const lines = await readJsonLines(auditFile);
+        const have = new Set(lines.map((l) => l['message_uuid']));
+        if (uuids.every((u) => have.has(u))) return lines;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${uuids.filter((u) => !have.has(u)).join(', ')}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
     deadLetters: () => readJsonLines(join(dir, 'spool/dead-letter/receiver.jsonl')),
     async close() {
       await service.shutdown();

@@ -5,7 +5,8 @@ import type { ComponentRegistry } from '../components.js';
 import { LOG_LEVELS } from '../telemetry/logger.js';
 import { expandEnv } from './env.js';
 import { ConfigError, formatPath, type ConfigProblem, type PathSegment } from './problems.js';
-import { ENDPOINT_SCHEMA, checkEndpointPort, validateSchema, type SchemaObject } from './schema.js';
+import { DURATION_SCHEMA, ENDPOINT_SCHEMA, checkEndpointPort, parseDuration, validateSchema, type SchemaObject } from './schema.js';
+import { SIZE_SCHEMA, parseSize } from './size.js';
 
 export interface ComponentConfig {
   /** `type` or `type/name`. */
@@ -19,7 +20,14 @@ export interface ServiceConfig {
   readonly source: string;
   readonly receivers: readonly ComponentConfig[];
   readonly exporters: readonly ComponentConfig[];
-  readonly storage: { readonly directory: string };
+  readonly storage: {
+    readonly directory: string;
+    /** Spool size at which receivers answer 429 / RESOURCE_EXHAUSTED. */
+    readonly maxSizeBytes: number;
+    readonly segmentSizeBytes: number;
+  };
+  /** How long shutdown waits for exporters to finish batches in flight. */
+  readonly shutdownTimeoutMs: number;
   readonly telemetry: {
     /** Metrics and health endpoint (`/metrics`, `/healthz`, `/readyz`); undefined turns it off. */
     readonly address: string | undefined;
@@ -58,7 +66,11 @@ const rootSchema: SchemaObject = {
           type: 'object',
           additionalProperties: false,
           default: {},
-          properties: { directory: { type: 'string', minLength: 1, default: './audit-data/spool' } },
+          properties: {
+            directory: { type: 'string', minLength: 1, default: './audit-data/spool' },
+            max_size: { ...SIZE_SCHEMA, default: '1GiB' },
+            segment_size: { ...SIZE_SCHEMA, default: '16MiB' },
+          },
         },
       },
     },
@@ -67,6 +79,7 @@ const rootSchema: SchemaObject = {
       additionalProperties: false,
       required: ['pipelines'],
       properties: {
+        shutdown_timeout: { ...DURATION_SCHEMA, default: '20s' },
         telemetry: {
           type: 'object',
           additionalProperties: false,
@@ -100,8 +113,9 @@ const rootSchema: SchemaObject = {
 interface RawRoot {
   receivers: Record<string, unknown>;
   exporters: Record<string, unknown>;
-  extensions: { storage: { directory: string } };
+  extensions: { storage: { directory: string; max_size: string | number; segment_size: string | number } };
   service: {
+    shutdown_timeout: string;
     telemetry: { address?: string; logs: { level: (typeof LOG_LEVELS)[number] } };
     pipelines: Record<string, { receivers: string[]; exporters: string[] }>;
   };
@@ -161,7 +175,12 @@ export function parseConfig(text: string, options: ParseOptions): ServiceConfig 
     source: options.source,
     receivers: receivers.filter((c) => used.receivers.includes(c.id)),
     exporters: exporters.filter((c) => used.exporters.includes(c.id)),
-    storage: { directory: resolvePath(baseDir, root.extensions!.storage.directory) },
+    storage: {
+      directory: resolvePath(baseDir, root.extensions!.storage.directory),
+      maxSizeBytes: parseSize(root.extensions!.storage.max_size),
+      segmentSizeBytes: parseSize(root.extensions!.storage.segment_size),
+    },
+    shutdownTimeoutMs: parseDuration(root.service!.shutdown_timeout),
     telemetry: { address, logs: root.service!.telemetry.logs },
     pipeline: { name: pipelineName, ...used },
   };

@@ -1,31 +1,136 @@
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** What the gauges read when Prometheus scrapes (set by the service once the parts exist). */
+export interface MetricSources {
+  spool(): { bytes: number; maxBytes: number; segments: number };
+  exporters(): readonly {
+    id: string;
+    backlog: { bytes: number; records: number };
+    oldestPending: number | undefined;
+    failing: boolean;
+  }[];
+}
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** Every metric otel-audit exposes on `/metrics` (documented in docs/operations.md). */
 export class Metrics {
   readonly registry = new Registry();
+  private sources: MetricSources | undefined;
 
   readonly receiverRequests = new Counter({
     name: 'otel_audit_receiver_requests_total',
-    help: 'OTLP export requests handled, by receiver, protocol and response status.',
+    help: 'OTLP export requests handled, by receiver, protocol and response status (HTTP status or gRPC code name).',
     labelNames: ['receiver', 'protocol', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly receiverRequestDuration = new Histogram({
+    name: 'otel_audit_receiver_request_duration_seconds',
+    help: 'Time from receiving an OTLP export request to answering it (includes the durable write).',
+    labelNames: ['receiver', 'protocol'] as const,
+    buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
 
   readonly receiverRecords = new Counter({
     name: 'otel_audit_receiver_records_total',
-    help: 'Log records received, by outcome: accepted (durably stored), rejected (failed validation, dead-lettered) or ignored (not an audit event).',
+    help: 'Log records received, by outcome: accepted (durably stored), rejected (failed validation, dead-lettered), ignored (not an audit event) or refused (not stored: spool full or unwritable; the client retries).',
     labelNames: ['receiver', 'outcome'] as const,
     registers: [this.registry],
   });
 
   readonly exporterRecords = new Counter({
     name: 'otel_audit_exporter_records_total',
-    help: 'Records handled by each exporter, by outcome: exported, retried or dead_lettered.',
+    help: 'Records handled by each exporter, by outcome: exported, retried (one count per record and failed attempt) or dead_lettered.',
     labelNames: ['exporter', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly exportDuration = new Histogram({
+    name: 'otel_audit_exporter_export_duration_seconds',
+    help: 'Duration of one export call (one batch) by exporter, successful or not.',
+    labelNames: ['exporter'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly spoolSyncDuration = new Histogram({
+    name: 'otel_audit_spool_fsync_duration_seconds',
+    help: 'Duration of each spool write + fdatasync (one per group commit).',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly spoolDamagedBytes = new Counter({
+    name: 'otel_audit_spool_damaged_bytes_total',
+    help: 'Bytes of spool data skipped because they were torn or failed their checksum.',
     registers: [this.registry],
   });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'otel_audit_' });
+    const sources = () => this.sources;
+    new Gauge({
+      name: 'otel_audit_spool_bytes',
+      help: 'Bytes of spool segment files on disk.',
+      registers: [this.registry],
+      collect() {
+        const s = sources();
+        if (s) this.set(s.spool().bytes);
+      },
+    });
+    new Gauge({
+      name: 'otel_audit_spool_max_bytes',
+      help: 'Configured spool size limit; at it the receivers answer 429 / RESOURCE_EXHAUSTED.',
+      registers: [this.registry],
+      collect() {
+        const s = sources();
+        if (s) this.set(s.spool().maxBytes);
+      },
+    });
+    new Gauge({
+      name: 'otel_audit_exporter_queue_records',
+      help: 'Records in the spool not yet delivered (or dead-lettered) by each exporter.',
+      labelNames: ['exporter'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const e of sources()?.exporters() ?? []) this.set({ exporter: e.id }, e.backlog.records);
+      },
+    });
+    new Gauge({
+      name: 'otel_audit_exporter_queue_bytes',
+      help: 'Spool bytes not yet delivered (or dead-lettered) by each exporter.',
+      labelNames: ['exporter'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const e of sources()?.exporters() ?? []) this.set({ exporter: e.id }, e.backlog.bytes);
+      },
+    });
+    new Gauge({
+      name: 'otel_audit_exporter_oldest_undelivered_age_seconds',
+      help: 'Age (since it was received) of the oldest record an exporter has not delivered yet; 0 when caught up.',
+      labelNames: ['exporter'] as const,
+      registers: [this.registry],
+      collect() {
+        const now = Date.now();
+        for (const e of sources()?.exporters() ?? []) {
+          this.set({ exporter: e.id }, e.oldestPending === undefined ? 0 : Math.max(0, (now - e.oldestPending) / 1000));
+        }
+      },
+    });
+    new Gauge({
+      name: 'otel_audit_exporter_failing',
+      help: '1 while an exporter\'s deliveries are failing and being retried, else 0.',
+      labelNames: ['exporter'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const e of sources()?.exporters() ?? []) this.set({ exporter: e.id }, e.failing ? 1 : 0);
+      },
+    });
+  }
+
+  observe(sources: MetricSources): void {
+    this.sources = sources;
   }
 }

@@ -32,20 +32,27 @@ describe('config loading', () => {
       c.exporters.map((e) => e.id),
       ['file', 'file/archive'],
     );
+    const delivery = {
+      sending_queue: { num_consumers: 1, batch_size: 1024 },
+      retry_on_failure: { initial_interval: '1s', max_interval: '30s', multiplier: 1.5, randomization_factor: 0.5 },
+    };
     assert.deepEqual(c.exporters[1]!.config, {
       path: '/archive/archive.jsonl',
       fsync: false,
       rotation: { max_megabytes: 10, max_backups: 5, max_days: 30, localtime: false },
+      ...delivery,
     });
     assert.deepEqual(c.exporters[0]!.config, {
       path: './audit.jsonl',
       fsync: true,
       rotation: { max_megabytes: 100, max_backups: 0, max_days: 0, localtime: false },
+      ...delivery,
     });
     assert.deepEqual(c.receivers[0]!.config, {
       protocols: { http: { endpoint: '127.0.0.1:14318', logs_url_path: '/v1/logs', max_request_body_size: 1048576 } },
     });
-    assert.equal(c.storage.directory, '/var/lib/otel-audit');
+    assert.deepEqual(c.storage, { directory: '/var/lib/otel-audit', maxSizeBytes: 256 * 1024 * 1024, segmentSizeBytes: 4_000_000 });
+    assert.equal(c.shutdownTimeoutMs, 45_000);
     assert.equal(c.telemetry.address, '[::1]:8888');
     assert.equal(c.telemetry.logs.level, 'debug');
     assert.equal(c.pipeline.name, 'audit');
@@ -64,7 +71,8 @@ describe('config loading', () => {
     assert.deepEqual(c.receivers[0]!.config, {
       protocols: { http: { endpoint: '127.0.0.1:4318', logs_url_path: '/v1/logs', max_request_body_size: 20971520 } },
     });
-    assert.equal(c.storage.directory, '/work/audit-data/spool');
+    assert.deepEqual(c.storage, { directory: '/work/audit-data/spool', maxSizeBytes: 1024 ** 3, segmentSizeBytes: 16 * 1024 ** 2 });
+    assert.equal(c.shutdownTimeoutMs, 20_000);
     assert.equal(c.telemetry.address, undefined);
   });
 

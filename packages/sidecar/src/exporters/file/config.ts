@@ -1,6 +1,7 @@
 import type { SchemaObject } from 'ajv';
+import { deliverySchema, type DeliveryConfig } from '../../delivery/config.js';
 
-export interface FileExporterConfig {
+export interface FileExporterConfig extends DeliveryConfig {
   /** The active audit file; rotated files are written next to it. */
   path: string;
   /** fdatasync after each write before reporting the records delivered. */
@@ -35,5 +36,6 @@ export const fileExporterSchema: SchemaObject = {
         localtime: { type: 'boolean', default: false },
       },
     },
+    ...deliverySchema({ numConsumers: 1, batchSize: 1024 }),
   },
 };

@@ -1,5 +1,5 @@
 import type { Exporter, ExportOutcome } from '../../component.js';
-import { toLocalRecord, type AuditRecord } from '../../pipeline/audit-record.js';
+import type { SpooledRecord } from '../../spool/spooled-record.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { FileExporterConfig } from './config.js';
 import { RotatingFile } from './rotating-file.js';
@@ -32,9 +32,9 @@ export class FileExporter implements Exporter {
     await this.file.open();
   }
 
-  async export(records: readonly AuditRecord[]): Promise<ExportOutcome> {
+  async export(records: readonly SpooledRecord[]): Promise<ExportOutcome> {
     let lines = '';
-    for (const r of records) lines += JSON.stringify(toLocalRecord(r)) + '\n';
+    for (const r of records) lines += r.json + '\n';
     await this.file.append(lines);
     return {};
   }

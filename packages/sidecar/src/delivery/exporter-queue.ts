@@ -1,0 +1,217 @@
+import { performance } from 'node:perf_hooks';
+import { RetryableExportError, type Exporter, type ExportOutcome } from '../component.js';
+import type { DeadLetter, DeadLetterStore } from '../deadletter/dead-letter-store.js';
+import type { Cursor } from '../spool/cursors.js';
+import type { SpoolReader } from '../spool/reader.js';
+import type { Spool } from '../spool/spool.js';
+import type { SpooledRecord } from '../spool/spooled-record.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { backoffMs, type RetryPolicy } from './config.js';
+
+export interface QueueOptions {
+  readonly numConsumers: number;
+  readonly batchSize: number;
+  readonly maxBatchBytes: number;
+  readonly retry: RetryPolicy;
+}
+
+interface InFlight {
+  readonly end: Cursor;
+  readonly oldestReceivedAt: number;
+  done: boolean;
+}
+
+/**
+ * One exporter's delivery loop: reads its records from the spool in order, exports them in batches
+ * (up to `numConsumers` batches at once), retries what failed with exponential backoff and jitter
+ * (honouring Retry-After) for as long as it takes, dead-letters what the destination refuses for
+ * good, and moves the exporter's cursor forward over the batches that are finished, in order.
+ */
+export class ExporterQueue {
+  private readonly reader: SpoolReader;
+  /** Aborted on stop: no new batches are read. */
+  private readonly stopReading = new AbortController();
+  /** Aborted at the shutdown deadline: batches in flight give up. */
+  private readonly abort = new AbortController();
+  private readonly inFlight: InFlight[] = [];
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  private slotFreed: (() => void) | undefined;
+  /** Why the last attempt failed, while the exporter is failing (for /readyz and logs). */
+  private failure: string | undefined;
+
+  constructor(
+    private readonly exporter: Exporter,
+    private readonly spool: Spool,
+    private readonly deadLetters: DeadLetterStore,
+    private readonly options: QueueOptions,
+    private readonly logger: Logger,
+    private readonly metrics: Metrics,
+  ) {
+    this.reader = spool.reader(exporter.id);
+  }
+
+  get id(): string {
+    return this.exporter.id;
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  /** Receive time of the oldest record not yet delivered, or undefined when caught up. */
+  oldestPending(): number | undefined {
+    return this.inFlight.find((b) => !b.done)?.oldestReceivedAt;
+  }
+
+  /** The reason deliveries are failing right now, or undefined. */
+  failing(): string | undefined {
+    return this.failure;
+  }
+
+  /**
+   * Stops reading new batches and gives the ones in flight until `deadline` (epoch ms) to finish;
+   * what is unfinished then stays in the spool and is delivered after the restart.
+   */
+  async stop(deadline: number): Promise<void> {
+    this.stopping = true;
+    this.stopReading.abort();
+    this.slotFreed?.();
+    const timer = setTimeout(() => this.abort.abort(), Math.max(0, deadline - Date.now()));
+    await this.running;
+    clearTimeout(timer);
+    await this.reader.close();
+  }
+
+  private async loop(): Promise<void> {
+    const batches = new Set<Promise<void>>();
+    while (!this.stopping) {
+      if (this.inFlight.length - this.inFlight.filter((b) => b.done).length >= this.options.numConsumers) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        continue;
+      }
+      const batch = await this.reader.read(this.options.batchSize, this.options.maxBatchBytes, this.stopReading.signal);
+      if (batch === undefined) break;
+      const entry: InFlight = {
+        end: batch.end,
+        oldestReceivedAt: batch.records.reduce((m, r) => Math.min(m, r.receivedAt), Infinity),
+        done: false,
+      };
+      this.inFlight.push(entry);
+      const p: Promise<void> = this.deliver(batch.records)
+        .then(
+          () => this.finished(entry),
+          (err: unknown) => this.logger.debug({ err, exporter: this.id }, 'batch left in the spool for after the restart'),
+        )
+        .finally(() => batches.delete(p));
+      batches.add(p);
+    }
+    await Promise.allSettled([...batches]);
+  }
+
+  private finished(entry: InFlight): void {
+    entry.done = true;
+    // Commit through the longest prefix of finished batches, so the cursor never skips one in flight.
+    let last: Cursor | undefined;
+    while (this.inFlight.length > 0 && this.inFlight[0]!.done) last = this.inFlight.shift()!.end;
+    if (last !== undefined) this.spool.commitCursor(this.id, last);
+    this.slotFreed?.();
+    this.slotFreed = undefined;
+  }
+
+  /** Delivers a batch completely (or dead-letters parts of it); rejects only when stopped by shutdown. */
+  private async deliver(batch: readonly SpooledRecord[]): Promise<void> {
+    let pending = batch;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (this.abort.signal.aborted) throw new Error('shutdown');
+      let outcome: ExportOutcome;
+      const start = performance.now();
+      try {
+        outcome = await this.exporter.export(pending);
+      } catch (err) {
+        const retryAfter = err instanceof RetryableExportError ? err.retryAfterMs : undefined;
+        const reason = err instanceof Error ? err.message : String(err);
+        if (!(err instanceof RetryableExportError)) this.logger.error({ err, exporter: this.id }, 'export failed unexpectedly; retrying');
+        await this.backoff(attempt, pending.length, reason, retryAfter);
+        continue;
+      }
+      this.metrics.exportDuration.observe({ exporter: this.id }, (performance.now() - start) / 1000);
+      const rejected = outcome.rejected ?? [];
+      const retry = outcome.retry;
+      const retryCount = retry?.indexes.length ?? 0;
+      const delivered = pending.length - rejected.length - retryCount;
+      if (delivered > 0) this.metrics.exporterRecords.inc({ exporter: this.id, outcome: 'exported' }, delivered);
+      if (rejected.length > 0) await this.deadLetter(pending, rejected);
+      if (retry === undefined || retryCount === 0) {
+        this.recovered();
+        return;
+      }
+      const current = pending;
+      pending = retry.indexes.map((i) => current[i]!);
+      await this.backoff(attempt, pending.length, retry.reason, retry.retryAfterMs);
+    }
+    this.recovered();
+  }
+
+  private async backoff(attempt: number, records: number, reason: string, retryAfterMs: number | undefined): Promise<void> {
+    this.metrics.exporterRecords.inc({ exporter: this.id, outcome: 'retried' }, records);
+    const delay = Math.max(retryAfterMs ?? 0, backoffMs(this.options.retry, attempt));
+    if (this.failure === undefined) this.logger.warn({ exporter: this.id, reason, retryInMs: delay }, 'delivery failing; retrying');
+    else this.logger.debug({ exporter: this.id, reason, attempt, retryInMs: delay }, 'delivery still failing');
+    this.failure = reason;
+    await sleep(delay, this.abort.signal);
+  }
+
+  private recovered(): void {
+    if (this.failure !== undefined) this.logger.info({ exporter: this.id }, 'delivery recovered');
+    this.failure = undefined;
+  }
+
+  private async deadLetter(batch: readonly SpooledRecord[], rejected: readonly { index: number; reason: string }[]): Promise<void> {
+    const now = new Date().toISOString();
+    const letters: DeadLetter[] = rejected.map(({ index, reason }) => {
+      const r = batch[index]!;
+      return {
+        time: now,
+        exporter: this.id,
+        reason,
+        uuid: r.uuid,
+        event_name: r.eventName,
+        record: {
+          event_time: r.eventTime,
+          received_at: r.receivedAt,
+          ...(r.tenantSubdomain === undefined ? {} : { tenant_subdomain: r.tenantSubdomain }),
+          ...(Object.keys(r.splunk).length === 0 ? {} : { splunk: r.splunk }),
+          local: JSON.parse(r.json) as unknown,
+        },
+      };
+    });
+    // Must be durable before the cursor moves past these records; retried until it is.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.deadLetters.write(this.id, letters);
+        break;
+      } catch (err) {
+        this.logger.error({ err, exporter: this.id }, 'cannot write dead letters; retrying');
+        await sleep(backoffMs(this.options.retry, attempt), this.abort.signal);
+        if (this.abort.signal.aborted) throw err;
+      }
+    }
+    this.metrics.exporterRecords.inc({ exporter: this.id, outcome: 'dead_lettered' }, letters.length);
+    for (const l of letters) this.logger.warn({ exporter: this.id, uuid: l.uuid, reason: l.reason }, 'record dead-lettered');
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
