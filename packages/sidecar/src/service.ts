@@ -127,7 +127,9 @@ export class Service {
 
     const pipeline = new AuditPipeline(new SpoolSink(spool), deadLetters);
     for (const c of config.receivers) {
-      const receiver = registry.receivers.get(c.type)!.create(c.config, context(c.id), this.consumerFor(c.id, pipeline));
+      const receiver = registry.receivers
+        .get(c.type)!
+        .create(c.config, context(c.id), this.consumerFor(c.id, pipeline));
       await receiver.start();
       this.receivers.push({ id: c.id, receiver });
     }
@@ -144,11 +146,15 @@ export class Service {
         try {
           const result = await pipeline.process(request);
           if (result.accepted > 0) metrics.receiverRecords.inc({ receiver, outcome: 'accepted' }, result.accepted);
-          if (result.rejected.length > 0) metrics.receiverRecords.inc({ receiver, outcome: 'rejected' }, result.rejected.length);
+          if (result.rejected.length > 0)
+            metrics.receiverRecords.inc({ receiver, outcome: 'rejected' }, result.rejected.length);
           if (result.ignored > 0) metrics.receiverRecords.inc({ receiver, outcome: 'ignored' }, result.ignored);
           return result;
         } catch (err) {
-          const records = request.resourceLogs.reduce((n, rl) => n + rl.scopeLogs.reduce((m, sl) => m + sl.logRecords.length, 0), 0);
+          const records = request.resourceLogs.reduce(
+            (n, rl) => n + rl.scopeLogs.reduce((m, sl) => m + sl.logRecords.length, 0),
+            0,
+          );
           metrics.receiverRecords.inc({ receiver, outcome: 'refused' }, records);
           throw err;
         }

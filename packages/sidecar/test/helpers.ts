@@ -59,7 +59,8 @@ service:
         const lines = await readJsonLines(auditFile);
         const have = new Set(lines.map((l) => l['message_uuid']));
         if (uuids.every((u) => have.has(u))) return lines;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${uuids.filter((u) => !have.has(u)).join(', ')}`);
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for ${uuids.filter((u) => !have.has(u)).join(', ')}`);
         await new Promise((r) => setTimeout(r, 20));
       }
     },

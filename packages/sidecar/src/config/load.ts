@@ -5,7 +5,14 @@ import type { ComponentRegistry } from '../components.js';
 import { LOG_LEVELS } from '../telemetry/logger.js';
 import { expandEnv } from './env.js';
 import { ConfigError, formatPath, type ConfigProblem, type PathSegment } from './problems.js';
-import { DURATION_SCHEMA, ENDPOINT_SCHEMA, checkEndpointPort, parseDuration, validateSchema, type SchemaObject } from './schema.js';
+import {
+  DURATION_SCHEMA,
+  ENDPOINT_SCHEMA,
+  checkEndpointPort,
+  parseDuration,
+  validateSchema,
+  type SchemaObject,
+} from './schema.js';
 import { SIZE_SCHEMA, parseSize } from './size.js';
 
 export interface ComponentConfig {

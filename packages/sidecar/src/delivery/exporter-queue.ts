@@ -102,7 +102,8 @@ export class ExporterQueue {
       const p: Promise<void> = this.deliver(batch.records)
         .then(
           () => this.finished(entry),
-          (err: unknown) => this.logger.debug({ err, exporter: this.id }, 'batch left in the spool for after the restart'),
+          (err: unknown) =>
+            this.logger.debug({ err, exporter: this.id }, 'batch left in the spool for after the restart'),
         )
         .finally(() => batches.delete(p));
       batches.add(p);
@@ -132,7 +133,8 @@ export class ExporterQueue {
       } catch (err) {
         const retryAfter = err instanceof RetryableExportError ? err.retryAfterMs : undefined;
         const reason = err instanceof Error ? err.message : String(err);
-        if (!(err instanceof RetryableExportError)) this.logger.error({ err, exporter: this.id }, 'export failed unexpectedly; retrying');
+        if (!(err instanceof RetryableExportError))
+          this.logger.error({ err, exporter: this.id }, 'export failed unexpectedly; retrying');
         await this.backoff(attempt, pending.length, reason, retryAfter);
         continue;
       }
@@ -154,10 +156,16 @@ export class ExporterQueue {
     this.recovered();
   }
 
-  private async backoff(attempt: number, records: number, reason: string, retryAfterMs: number | undefined): Promise<void> {
+  private async backoff(
+    attempt: number,
+    records: number,
+    reason: string,
+    retryAfterMs: number | undefined,
+  ): Promise<void> {
     this.metrics.exporterRecords.inc({ exporter: this.id, outcome: 'retried' }, records);
     const delay = Math.max(retryAfterMs ?? 0, backoffMs(this.options.retry, attempt));
-    if (this.failure === undefined) this.logger.warn({ exporter: this.id, reason, retryInMs: delay }, 'delivery failing; retrying');
+    if (this.failure === undefined)
+      this.logger.warn({ exporter: this.id, reason, retryInMs: delay }, 'delivery failing; retrying');
     else this.logger.debug({ exporter: this.id, reason, attempt, retryInMs: delay }, 'delivery still failing');
     this.failure = reason;
     await sleep(delay, this.abort.signal);
@@ -168,7 +176,10 @@ export class ExporterQueue {
     this.failure = undefined;
   }
 
-  private async deadLetter(batch: readonly SpooledRecord[], rejected: readonly { index: number; reason: string }[]): Promise<void> {
+  private async deadLetter(
+    batch: readonly SpooledRecord[],
+    rejected: readonly { index: number; reason: string }[],
+  ): Promise<void> {
     const now = new Date().toISOString();
     const letters: DeadLetter[] = rejected.map(({ index, reason }) => {
       const r = batch[index]!;
@@ -199,7 +210,8 @@ export class ExporterQueue {
       }
     }
     this.metrics.exporterRecords.inc({ exporter: this.id, outcome: 'dead_lettered' }, letters.length);
-    for (const l of letters) this.logger.warn({ exporter: this.id, uuid: l.uuid, reason: l.reason }, 'record dead-lettered');
+    for (const l of letters)
+      this.logger.warn({ exporter: this.id, uuid: l.uuid, reason: l.reason }, 'record dead-lettered');
   }
 }
 

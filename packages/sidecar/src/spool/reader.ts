@@ -62,7 +62,9 @@ export class SpoolReader {
     this.skipFinishedSegment();
     if (this.atHead()) return null;
     const cached = this.spool.cachedFrom(this.position);
-    return cached ? this.fromCache(cached.entries, cached.index, maxRecords, maxBytes) : this.fromDisk(maxRecords, maxBytes);
+    return cached
+      ? this.fromCache(cached.entries, cached.index, maxRecords, maxBytes)
+      : this.fromDisk(maxRecords, maxBytes);
   }
 
   /** At the end of a segment that is no longer written to: move on to the next one. */
@@ -115,7 +117,10 @@ export class SpoolReader {
       const { bytesRead } = await this.fh!.read(buf, 0, want, this.position.offset);
       if (bytesRead === 0) {
         // The file is shorter than the spool believes (changed underneath): give up on this segment.
-        this.spool.logger.warn({ consumer: this.consumer, segment, offset: this.position.offset }, 'spool segment ends early');
+        this.spool.logger.warn(
+          { consumer: this.consumer, segment, offset: this.position.offset },
+          'spool segment ends early',
+        );
         this.spool.reportDamage(size - this.position.offset);
         this.position = { segment, offset: size, seq: this.position.seq };
         return { records: [], end: this.position };

@@ -84,7 +84,10 @@ export async function scanSegment(path: string, logger: Logger): Promise<TailSca
         break;
       }
       skipped += next - at;
-      logger.warn({ segment: path, offset: at, bytes: next - at, reason: r.kind === 'corrupt' ? r.reason : 'truncated' }, 'skipped damaged spool data');
+      logger.warn(
+        { segment: path, offset: at, bytes: next - at, reason: r.kind === 'corrupt' ? r.reason : 'truncated' },
+        'skipped damaged spool data',
+      );
       at = next;
     }
     return { validSize, lastSeq, entries, skippedBytes: skipped };

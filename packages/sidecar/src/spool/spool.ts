@@ -7,7 +7,15 @@ import type { Logger } from '../telemetry/logger.js';
 import { HEADER_SIZE, writeHeader } from './entry-codec.js';
 import { loadCursors, saveCursors, type Cursor } from './cursors.js';
 import { SpoolReader } from './reader.js';
-import { comparePositions, listSegments, removeSegment, scanSegment, segmentPath, type Position, type SegmentInfo } from './segments.js';
+import {
+  comparePositions,
+  listSegments,
+  removeSegment,
+  scanSegment,
+  segmentPath,
+  type Position,
+  type SegmentInfo,
+} from './segments.js';
 import { encodePayload, type SpooledRecord, type SpoolInput } from './spooled-record.js';
 
 export interface SpoolOptions {
@@ -212,7 +220,10 @@ export class Spool {
       await this.active.truncate(segment.size);
     } catch (err) {
       this.writeError = cause;
-      this.options.logger.error({ err, cause }, 'spool write failed and could not be undone: the spool is read-only until restart');
+      this.options.logger.error(
+        { err, cause },
+        'spool write failed and could not be undone: the spool is read-only until restart',
+      );
       return;
     }
     this.options.logger.error({ err: cause }, 'spool write failed; the records were refused and the client will retry');
@@ -362,7 +373,7 @@ export class Spool {
   unavailable(): string | undefined {
     if (this.closed) return 'spool closed';
     if (this.writeError) return `spool not writable: ${this.writeError.message}`;
-    const headroom = Math.max(1024 * 1024, this.options.maxSizeBytes * 0.01);
+    const headroom = Math.min(1024 * 1024, this.options.maxSizeBytes * 0.05);
     if (this.totalBytes + headroom > this.options.maxSizeBytes) {
       return `spool full: ${this.totalBytes} of ${this.options.maxSizeBytes} bytes in use`;
     }

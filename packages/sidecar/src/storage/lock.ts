@@ -37,7 +37,8 @@ export async function lockDirectory(directory: string): Promise<() => Promise<vo
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new StorageLockedError(directory, pid);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
+        throw new StorageLockedError(directory, pid);
       // Stale (its process is gone, e.g. after a crash): take it over.
       await unlink(path).catch(() => undefined);
     }

@@ -121,7 +121,7 @@ export class Metrics {
     });
     new Gauge({
       name: 'otel_audit_exporter_failing',
-      help: '1 while an exporter\'s deliveries are failing and being retried, else 0.',
+      help: "1 while an exporter's deliveries are failing and being retried, else 0.",
       labelNames: ['exporter'] as const,
       registers: [this.registry],
       collect() {

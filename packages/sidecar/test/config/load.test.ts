@@ -51,7 +51,11 @@ describe('config loading', () => {
     assert.deepEqual(c.receivers[0]!.config, {
       protocols: { http: { endpoint: '127.0.0.1:14318', logs_url_path: '/v1/logs', max_request_body_size: 1048576 } },
     });
-    assert.deepEqual(c.storage, { directory: '/var/lib/otel-audit', maxSizeBytes: 256 * 1024 * 1024, segmentSizeBytes: 4_000_000 });
+    assert.deepEqual(c.storage, {
+      directory: '/var/lib/otel-audit',
+      maxSizeBytes: 256 * 1024 * 1024,
+      segmentSizeBytes: 4_000_000,
+    });
     assert.equal(c.shutdownTimeoutMs, 45_000);
     assert.equal(c.telemetry.address, '[::1]:8888');
     assert.equal(c.telemetry.logs.level, 'debug');
@@ -71,7 +75,11 @@ describe('config loading', () => {
     assert.deepEqual(c.receivers[0]!.config, {
       protocols: { http: { endpoint: '127.0.0.1:4318', logs_url_path: '/v1/logs', max_request_body_size: 20971520 } },
     });
-    assert.deepEqual(c.storage, { directory: '/work/audit-data/spool', maxSizeBytes: 1024 ** 3, segmentSizeBytes: 16 * 1024 ** 2 });
+    assert.deepEqual(c.storage, {
+      directory: '/work/audit-data/spool',
+      maxSizeBytes: 1024 ** 3,
+      segmentSizeBytes: 16 * 1024 ** 2,
+    });
     assert.equal(c.shutdownTimeoutMs, 20_000);
     assert.equal(c.telemetry.address, undefined);
   });

@@ -114,7 +114,13 @@ describe('rotating audit file', () => {
   });
 
   it('orders same-millisecond rotations by their counter', async () => {
-    for (const n of ['audit-2026-11-21T10-00-00.000.1.jsonl', 'audit-2026-11-21T10-00-00.000.jsonl', 'audit-2026-11-21T09-59-59.999.jsonl', 'audit-2026-11-21T10-00-00.000.2.jsonl', 'other.jsonl']) {
+    for (const n of [
+      'audit-2026-11-21T10-00-00.000.1.jsonl',
+      'audit-2026-11-21T10-00-00.000.jsonl',
+      'audit-2026-11-21T09-59-59.999.jsonl',
+      'audit-2026-11-21T10-00-00.000.2.jsonl',
+      'other.jsonl',
+    ]) {
       await writeFile(join(dir, n), '{}\n');
     }
     const f = new RotatingFile(join(dir, 'audit.jsonl'), policy({}), logger);
@@ -134,6 +140,10 @@ describe('rotating audit file', () => {
     const f = new RotatingFile(join(dir, 'audit.jsonl'), policy({ maxBackups: 2 }), logger);
     await f.open();
     await f.close();
-    assert.deepEqual((await readdir(dir)).sort(), ['audit-2026-11-23T00-00-00.000.jsonl', 'audit-2026-11-24T00-00-00.000.jsonl', 'audit.jsonl']);
+    assert.deepEqual((await readdir(dir)).sort(), [
+      'audit-2026-11-23T00-00-00.000.jsonl',
+      'audit-2026-11-24T00-00-00.000.jsonl',
+      'audit.jsonl',
+    ]);
   });
 });
