@@ -15,6 +15,8 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import { httpConfig, startSidecar } from '../support/sidecar-process.js';
 import { tempDir } from '../support/tmp.js';
 import { buildRequestBodies } from './audit-bodies.js';
@@ -48,9 +50,9 @@ function readBenchOptions(): BenchOptions {
 interface RunningTarget {
   /** `host:port` of its OTLP/HTTP endpoint. */
   readonly address: string;
-  stop(): Promise<void>;
   /** Compares what the target stored with what it acknowledged; prints the outcome. */
   verify(result: LoadResult): Promise<void>;
+  stop(): Promise<void>;
 }
 
 interface Target {
@@ -58,7 +60,7 @@ interface Target {
   start(dir: string): Promise<RunningTarget>;
 }
 
-const OTEL_AUDIT = 'otel-audit: OTLP/HTTP → validate → file (fdatasync)';
+const OTEL_AUDIT = 'otel-audit sidecar: OTLP/HTTP → file exporter';
 
 function report(what: string, stored: number, acknowledged: number): void {
   if (stored === acknowledged) {
@@ -78,13 +80,49 @@ async function countNewlines(file: string): Promise<number> {
   return count;
 }
 
-/** Lines in `audit.jsonl` and its rotated siblings (`audit-<time>.jsonl`). */
+/** `audit.jsonl` and its rotated siblings (`audit-<time>.jsonl`). */
+async function auditFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((n) => /^audit.*\.jsonl$/.test(n)).map((n) => join(dir, n));
+}
+
 async function auditFileLines(dir: string): Promise<number> {
   let lines = 0;
-  for (const name of await readdir(dir)) {
-    if (/^audit.*\.jsonl$/.test(name)) lines += await countNewlines(join(dir, name));
-  }
+  for (const file of await auditFiles(dir)) lines += await countNewlines(file);
   return lines;
+}
+
+async function auditFileBytes(dir: string): Promise<number> {
+  let bytes = 0;
+  for (const file of await auditFiles(dir)) bytes += (await stat(file)).size;
+  return bytes;
+}
+
+/**
+ * If the sidecar acknowledges records before they reach the file (e.g. once they are spooled),
+ * the file may still be catching up when the load ends: wait until it stops growing for 3 s.
+ * Returns how long after the load it last grew, in seconds.
+ */
+async function waitForFileToSettle(dir: string): Promise<number> {
+  const start = performance.now();
+  let lastGrowth = start;
+  let bytes = await auditFileBytes(dir);
+  while (performance.now() - lastGrowth < 3000) {
+    await delay(250);
+    const now = await auditFileBytes(dir);
+    if (now !== bytes) lastGrowth = performance.now();
+    bytes = now;
+  }
+  return (lastGrowth - start) / 1000;
+}
+
+async function verifyAuditFile(dir: string, acknowledged: number): Promise<void> {
+  let lines = await auditFileLines(dir);
+  if (lines < acknowledged) {
+    const lag = await waitForFileToSettle(dir);
+    console.log(`  the audit file was still growing after the load ended; it caught up ${lag.toFixed(1)} s later`);
+    lines = await auditFileLines(dir);
+  }
+  report('audit file lines vs records', lines, acknowledged);
 }
 
 async function printProfile(dir: string): Promise<void> {
@@ -112,13 +150,11 @@ function otelAuditTarget(pinning: Pinning, cpuProfDir: string | undefined): Targ
       });
       return {
         address: sidecar.endpoints['otlp/http']!,
+        verify: (result) => verifyAuditFile(dir, result.total.records),
         async stop() {
           const code = await sidecar.stop();
           if (code !== 0) console.log(`  WARNING: the sidecar exited with ${code}:\n${sidecar.output.join('\n')}`);
           if (cpuProfDir !== undefined) await printProfile(cpuProfDir);
-        },
-        async verify(result) {
-          report('audit file lines vs records', await auditFileLines(dir), result.total.records);
         },
       };
     },
@@ -137,10 +173,10 @@ function rawAppendTarget(name: string, mode: 'append' | 'append-fdatasync', pinn
       const { port } = JSON.parse(await firstLine(child)) as { port: number };
       return {
         address: `127.0.0.1:${port}`,
-        stop: () => stopChild(child),
         async verify(result) {
           report('file bytes vs request body bytes', (await stat(file)).size, result.total.bodyBytes);
         },
+        stop: () => stopChild(child),
       };
     },
   };
@@ -163,25 +199,27 @@ async function measure(target: Target, dir: string, pinning: Pinning, options: B
   console.log(`\n${target.name}`);
   await mkdir(dir);
   const running = await target.start(dir);
-  let result: LoadResult;
   try {
-    result = await runLoad(pinning, options, running.address, bodiesFile);
+    const result = await runLoad(pinning, options, running.address, bodiesFile);
+    if (Object.keys(result.failures).length > 0) {
+      console.log(`  WARNING: unsuccessful requests (outcome: count): ${JSON.stringify(result.failures)}`);
+    }
+    await running.verify(result);
+    return result;
   } finally {
     await running.stop();
+    await rm(dir, { recursive: true, force: true });
+    // Let no dirty page cache of this target be written back while the next one is measured.
+    spawnSync('sync');
   }
-  if (Object.keys(result.failures).length > 0) {
-    console.log(`  WARNING: unsuccessful requests (outcome: count): ${JSON.stringify(result.failures)}`);
-  }
-  await running.verify(result);
-  await rm(dir, { recursive: true, force: true });
-  // Let no dirty page cache of this target be written back while the next one is measured.
-  spawnSync('sync');
-  return result;
 }
 
 function formatRow(cells: readonly string[]): string {
   const widths = [50, 12, 11, 8, 8, 8, 17];
-  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' ');
+  return cells
+    .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+    .join(' ')
+    .trimEnd();
 }
 
 function printTable(rows: readonly { name: string; result: LoadResult }[]): void {

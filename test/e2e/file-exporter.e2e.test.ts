@@ -47,7 +47,11 @@ async function readRecords(file: string): Promise<Map<string, LocalRecord>> {
 }
 
 /** The audit file once it holds every given uuid (the file exporter delivers from the spool asynchronously). */
-async function recordsWith(file: string, uuids: readonly string[], timeoutMs = 10_000): Promise<Map<string, LocalRecord>> {
+async function recordsWith(
+  file: string,
+  uuids: readonly string[],
+  timeoutMs = 10_000,
+): Promise<Map<string, LocalRecord>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const records = await readRecords(file);
@@ -148,7 +152,10 @@ describe('end to end: app → OTLP/HTTP → sidecar → audit file', () => {
         const uuid = randomUUID();
         await client.log(c.event(uuid));
         // No waiting: log() resolved, so the record must already be in the durable spool.
-        assert.ok(await inSpool(join(auditFile, '../spool'), uuid), `${c.name}: ${uuid} not in the spool when log() resolved`);
+        assert.ok(
+          await inSpool(join(auditFile, '../spool'), uuid),
+          `${c.name}: ${uuid} not in the spool when log() resolved`,
+        );
         expectGolden(await recordsWith(auditFile, [uuid]), uuid, c, {
           'service.name': 'billing',
           'k8s.pod.name': 'billing-7d9f',

@@ -5,3 +5,5 @@ import { join } from 'node:path';
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const SIDECAR_CLI = join(REPO_ROOT, 'packages/sidecar/dist/src/cli/main.js');
 export const COLLECTOR_CONFIG_DIR = join(REPO_ROOT, 'collector-config');
+/** The sidecar CLI with the test-only `http_sink` exporter registered. */
+export const TEST_SIDECAR = fileURLToPath(new URL('./run-sidecar-with-test-exporter.js', import.meta.url));

@@ -24,6 +24,8 @@ export interface SidecarOptions {
   readonly env?: Record<string, string>;
   /** Extra node arguments, e.g. `--max-old-space-size`. */
   readonly nodeArgs?: string[];
+  /** The entry script taking `run --config FILE` (default: the otel-audit CLI). */
+  readonly entry?: string;
   /** Prefix the command, e.g. `['taskset', '-c', '0']`. */
   readonly wrapper?: string[];
   readonly startTimeoutMs?: number;
@@ -33,7 +35,7 @@ export interface SidecarOptions {
 export async function startSidecar(options: SidecarOptions): Promise<SidecarProcess> {
   const configPath = join(options.dir, 'config.yaml');
   await writeFile(configPath, options.config);
-  const args = [...(options.nodeArgs ?? []), SIDECAR_CLI, 'run', '--config', configPath];
+  const args = [...(options.nodeArgs ?? []), options.entry ?? SIDECAR_CLI, 'run', '--config', configPath];
   const [cmd, ...pre] =
     options.wrapper && options.wrapper.length > 0 ? [...options.wrapper, process.execPath] : [process.execPath];
   const child = spawn(cmd, [...pre, ...args], {

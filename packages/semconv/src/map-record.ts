@@ -54,8 +54,9 @@ export function isUuid(value: string): boolean {
 }
 
 interface AttributeEntry {
-  /** How to name this entry's fields in errors. */
-  readonly label: (suffix: string) => string;
+  readonly name: string;
+  /** Index in `audit.attributes` for the structured form, -1 for the flattened form (to name fields in errors). */
+  readonly item: number;
   /** The first suffix seen, to name a stray entry in errors. */
   firstSuffix?: string;
   old?: string;
@@ -89,8 +90,8 @@ class Fields {
   customDetails: Record<string, JsonValue> | undefined;
   /** Any `audit.attribute.*` key of the flattened form was given. */
   flatAttributes = false;
-  /** Keys present, checked against what the event type uses once it is known. */
-  readonly present = new Set<string>();
+  /** Bits of the PRESENCE keys given, checked against what the event type uses once it is known. */
+  present = 0;
 }
 
 class Issues {
@@ -191,38 +192,40 @@ function idMapFromKvList(field: string, value: AnyValue, into: IdMap, issues: Is
   for (const kv of values) putId(into, field, kv.key, kv.value, issues);
 }
 
+/** The attribute key (or structured path) of an entry's field, for error messages. */
+function entryField(e: AttributeEntry, suffix: string): string {
+  return e.item < 0
+    ? `${Attr.AttributePrefix}${e.name}.${suffix}`
+    : `${StructuredAttr.Attributes}[${e.item}].${suffix}`;
+}
+
 function entryFor(fields: Fields, name: string): AttributeEntry {
   fields.entries ??= new Map();
   let entry = fields.entries.get(name);
   if (entry === undefined) {
-    entry = { label: (suffix) => `${Attr.AttributePrefix}${name}.${suffix}` };
+    entry = { name, item: -1 };
     fields.entries.set(name, entry);
   }
   return entry;
 }
 
 function setEntry(entry: AttributeEntry, suffix: string, value: AnyValue, issues: Issues): void {
-  const field = entry.label(suffix);
   entry.firstSuffix ??= suffix;
   switch (suffix) {
     case AttributeSuffix.Old:
     case AttributeSuffix.New:
-    case AttributeSuffix.Value: {
-      const s = asString(field, value, issues);
-      if (s === undefined) return;
-      if (entry[suffix] !== undefined) issues.add(field, 'given more than once');
-      else entry[suffix] = s;
+    case AttributeSuffix.Value:
+      if (typeof value !== 'string') issues.add(entryField(entry, suffix), `must be a string, got ${describe(value)}`);
+      else if (entry[suffix] !== undefined) issues.add(entryField(entry, suffix), 'given more than once');
+      else entry[suffix] = value;
       return;
-    }
-    case AttributeSuffix.Successful: {
-      const b = asBool(field, value, issues);
-      if (b === undefined) return;
-      if (entry.successful !== undefined) issues.add(field, 'given more than once');
-      else entry.successful = b;
+    case AttributeSuffix.Successful:
+      if (typeof value !== 'boolean') issues.add(entryField(entry, suffix), `must be a bool, got ${describe(value)}`);
+      else if (entry.successful !== undefined) issues.add(entryField(entry, suffix), 'given more than once');
+      else entry.successful = value;
       return;
-    }
     default:
-      issues.add(field, 'unknown attribute field; expected old, new, successful or value');
+      issues.add(entryField(entry, suffix), 'unknown attribute field; expected old, new, successful or value');
   }
 }
 
@@ -245,7 +248,7 @@ function readStructuredAttributes(fields: Fields, value: AnyValue, issues: Issue
     const itemField = `${field}[${i}]`;
     const kvs = asKvList(itemField, items[i] as AnyValue, issues);
     if (kvs === undefined) continue;
-    const entry: AttributeEntry = { label: (suffix) => `${itemField}.${suffix}` };
+    const entry: AttributeEntry = { name: '', item: i };
     let name: string | undefined;
     for (const kv of kvs) {
       if (kv.key === 'name') name = asString(`${itemField}.name`, kv.value, issues);
@@ -322,16 +325,42 @@ function readCustomDetails(fields: Fields, value: AnyValue, issues: Issues): voi
 
 /** Reads an `audit.*` key that is not one of the exact keys. Returns false if unknown. */
 function readPrefixed(fields: Fields, key: string, value: AnyValue, issues: Issues): boolean {
+  // Dispatch on the character after `audit.` so each key is compared with one prefix at most.
+  switch (key.charCodeAt(6)) {
+    case 0x61 /* a */:
+      return key.startsWith(Attr.AttributePrefix) && readAttributeEntry(fields, key, value, issues);
+    case 0x6f /* o */:
+    case 0x64 /* d */:
+    case 0x63 /* c */:
+      return readIdOrCustom(fields, key, value, issues);
+    default:
+      return false;
+  }
+}
+
+function readAttributeEntry(fields: Fields, key: string, value: AnyValue, issues: Issues): boolean {
+  fields.flatAttributes = true;
+  const dot = key.lastIndexOf('.');
+  const name = key.slice(Attr.AttributePrefix.length, dot);
+  if (dot < Attr.AttributePrefix.length || name === '') {
+    issues.add(key, 'expected audit.attribute.<name>.<old|new|successful|value>');
+    return true;
+  }
+  setEntry(entryFor(fields, name), key.slice(dot + 1), value, issues);
+  return true;
+}
+
+function readIdOrCustom(fields: Fields, key: string, value: AnyValue, issues: Issues): boolean {
   if (key.startsWith(Attr.ObjectIdPrefix)) {
     fields.objectId ??= {};
     putId(fields.objectId, StructuredAttr.ObjectId, key.slice(Attr.ObjectIdPrefix.length), value, issues);
-    fields.present.add(StructuredAttr.ObjectId);
+    fields.present |= P_OBJECT_ID;
     return true;
   }
   if (key.startsWith(Attr.DataSubjectIdPrefix)) {
     fields.subjectId ??= {};
     putId(fields.subjectId, StructuredAttr.DataSubjectId, key.slice(Attr.DataSubjectIdPrefix.length), value, issues);
-    fields.present.add(StructuredAttr.DataSubjectId);
+    fields.present |= P_SUBJECT_ID;
     return true;
   }
   if (key.startsWith(Attr.CustomPrefix)) {
@@ -344,102 +373,165 @@ function readPrefixed(fields: Fields, key: string, value: AnyValue, issues: Issu
     else fields.customDetails[k] = s;
     return true;
   }
-  if (key.startsWith(Attr.AttributePrefix)) {
-    fields.flatAttributes = true;
-    const dot = key.lastIndexOf('.');
-    const name = key.slice(Attr.AttributePrefix.length, dot);
-    const suffix = key.slice(dot + 1);
-    if (dot < Attr.AttributePrefix.length || name === '') {
-      issues.add(key, 'expected audit.attribute.<name>.<old|new|successful|value>');
-      return true;
-    }
-    setEntry(entryFor(fields, name), suffix, value, issues);
-    return true;
-  }
   return false;
 }
+
+/** Exact attribute keys, looked up once per attribute (one hash lookup instead of a chain of string compares). */
+const enum K {
+  RecordUid,
+  UserId,
+  Tenant,
+  TenantSubdomain,
+  Success,
+  ClientAddress,
+  IdentityProvider,
+  Channel,
+  MessageId,
+  ObjectType,
+  ObjectId,
+  SubjectType,
+  SubjectRole,
+  SubjectId,
+  Subjects,
+  AttributeNames,
+  Attributes,
+  AttachmentIds,
+  AttachmentNames,
+  CustomDetails,
+}
+
+const EXACT_KEYS = new Map<string, K>([
+  [Attr.RecordUid, K.RecordUid],
+  [Attr.UserId, K.UserId],
+  [Attr.Tenant, K.Tenant],
+  [Attr.TenantSubdomain, K.TenantSubdomain],
+  [Attr.Success, K.Success],
+  [Attr.ClientAddress, K.ClientAddress],
+  [Attr.IdentityProvider, K.IdentityProvider],
+  [Attr.Channel, K.Channel],
+  [Attr.MessageId, K.MessageId],
+  [Attr.ObjectType, K.ObjectType],
+  [StructuredAttr.ObjectId, K.ObjectId],
+  [Attr.DataSubjectType, K.SubjectType],
+  [Attr.DataSubjectRole, K.SubjectRole],
+  [StructuredAttr.DataSubjectId, K.SubjectId],
+  [StructuredAttr.DataSubjects, K.Subjects],
+  [Attr.AttributeNames, K.AttributeNames],
+  [StructuredAttr.Attributes, K.Attributes],
+  [Attr.AttachmentIds, K.AttachmentIds],
+  [Attr.AttachmentNames, K.AttachmentNames],
+  [StructuredAttr.CustomDetails, K.CustomDetails],
+]);
+
+/** Keys whose use depends on the event type: one bit each in `Fields.present`. */
+const PRESENCE: readonly string[] = [
+  Attr.IdentityProvider,
+  Attr.Channel,
+  Attr.MessageId,
+  Attr.ObjectType,
+  StructuredAttr.ObjectId,
+  Attr.DataSubjectType,
+  Attr.DataSubjectRole,
+  StructuredAttr.DataSubjectId,
+  StructuredAttr.DataSubjects,
+  Attr.AttachmentIds,
+  Attr.AttachmentNames,
+];
+const bit = (key: string): number => 1 << PRESENCE.indexOf(key);
+const P_IDENTITY_PROVIDER = bit(Attr.IdentityProvider);
+const P_CHANNEL = bit(Attr.Channel);
+const P_MESSAGE_ID = bit(Attr.MessageId);
+const P_OBJECT_TYPE = bit(Attr.ObjectType);
+const P_OBJECT_ID = bit(StructuredAttr.ObjectId);
+const P_SUBJECT_TYPE = bit(Attr.DataSubjectType);
+const P_SUBJECT_ROLE = bit(Attr.DataSubjectRole);
+const P_SUBJECT_ID = bit(StructuredAttr.DataSubjectId);
+const P_SUBJECTS = bit(StructuredAttr.DataSubjects);
+const P_ATTACHMENT_IDS = bit(Attr.AttachmentIds);
+const P_ATTACHMENT_NAMES = bit(Attr.AttachmentNames);
 
 function collect(attributes: readonly KeyValue[], issues: Issues): Fields {
   const f = new Fields();
   for (let i = 0; i < attributes.length; i++) {
     const { key, value } = attributes[i] as KeyValue;
-    switch (key) {
-      case Attr.RecordUid:
+    const k = EXACT_KEYS.get(key);
+    switch (k) {
+      case K.RecordUid:
         setOnce(f, 'uuid', key, asNonBlankString(key, value, issues), issues);
         break;
-      case Attr.UserId:
+      case K.UserId:
         setOnce(f, 'user', key, asNonBlankString(key, value, issues), issues);
         break;
-      case Attr.Tenant:
+      case K.Tenant:
         setOnce(f, 'tenant', key, asNonBlankString(key, value, issues), issues);
         break;
-      case Attr.TenantSubdomain:
+      case K.TenantSubdomain:
         setOnce(f, 'tenantSubdomain', key, asNonBlankString(key, value, issues), issues);
         break;
-      case Attr.Success:
+      case K.Success:
         setOnce(f, 'success', key, asBool(key, value, issues), issues);
         break;
-      case Attr.ClientAddress:
+      case K.ClientAddress:
         // A general OTel attribute (other instrumentation may set it): used by security events, ignored elsewhere.
         setOnce(f, 'ip', key, asString(key, value, issues), issues);
         break;
-      case Attr.IdentityProvider:
+      case K.IdentityProvider:
         setOnce(f, 'identityProvider', key, asNonBlankString(key, value, issues), issues);
-        f.present.add(key);
+        f.present |= P_IDENTITY_PROVIDER;
         break;
-      case Attr.Channel:
+      case K.Channel:
         setOnce(f, 'channel', key, asNonBlankString(key, value, issues), issues);
-        f.present.add(key);
+        f.present |= P_CHANNEL;
         break;
-      case Attr.MessageId:
+      case K.MessageId:
         setOnce(f, 'messageId', key, asNonBlankString(key, value, issues), issues);
-        f.present.add(key);
+        f.present |= P_MESSAGE_ID;
         break;
-      case Attr.ObjectType:
+      case K.ObjectType:
         setOnce(f, 'objectType', key, asNonBlankString(key, value, issues), issues);
-        f.present.add(key);
+        f.present |= P_OBJECT_TYPE;
         break;
-      case StructuredAttr.ObjectId:
+      case K.ObjectId:
         f.objectId ??= {};
         idMapFromKvList(key, value, f.objectId, issues);
-        f.present.add(key);
+        f.present |= P_OBJECT_ID;
         break;
-      case Attr.DataSubjectType:
+      case K.SubjectType:
         setOnce(f, 'subjectType', key, asNonBlankString(key, value, issues), issues);
-        f.present.add(key);
+        f.present |= P_SUBJECT_TYPE;
         break;
-      case Attr.DataSubjectRole:
+      case K.SubjectRole:
         setOnce(f, 'subjectRole', key, asNonBlankString(key, value, issues), issues);
-        f.present.add(key);
+        f.present |= P_SUBJECT_ROLE;
         break;
-      case StructuredAttr.DataSubjectId:
+      case K.SubjectId:
         f.subjectId ??= {};
         idMapFromKvList(key, value, f.subjectId, issues);
-        f.present.add(key);
+        f.present |= P_SUBJECT_ID;
         break;
-      case StructuredAttr.DataSubjects:
+      case K.Subjects:
         readStructuredSubjects(f, value, issues);
-        f.present.add(key);
+        f.present |= P_SUBJECTS;
         break;
-      case Attr.AttributeNames:
+      case K.AttributeNames:
         f.flatAttributes = true;
         setOnce(f, 'attributeNames', key, asStringArray(key, value, issues), issues);
         break;
-      case StructuredAttr.Attributes:
+      case K.Attributes:
         readStructuredAttributes(f, value, issues);
         break;
-      case Attr.AttachmentIds:
+      case K.AttachmentIds:
         setOnce(f, 'attachmentIds', key, asStringArray(key, value, issues), issues);
-        f.present.add(key);
+        f.present |= P_ATTACHMENT_IDS;
         break;
-      case Attr.AttachmentNames:
+      case K.AttachmentNames:
         setOnce(f, 'attachmentNames', key, asStringArray(key, value, issues), issues);
-        f.present.add(key);
+        f.present |= P_ATTACHMENT_NAMES;
         break;
-      case StructuredAttr.CustomDetails:
+      case K.CustomDetails:
         readCustomDetails(f, value, issues);
         break;
-      default:
+      case undefined:
         if (key.startsWith('audit.') && !readPrefixed(f, key, value, issues)) {
           issues.add(key, 'unknown audit attribute');
         }
@@ -448,41 +540,26 @@ function collect(attributes: readonly KeyValue[], issues: Issues): Fields {
   return f;
 }
 
-/** Which optional keys each kind accepts (everything else in `present` is reported). */
-const ALLOWED: Record<AuditEventType['kind'], ReadonlySet<string>> = {
-  security: new Set([Attr.IdentityProvider]),
-  'data-access': new Set([
-    Attr.IdentityProvider,
-    Attr.Channel,
-    Attr.ObjectType,
-    StructuredAttr.ObjectId,
-    Attr.DataSubjectType,
-    Attr.DataSubjectRole,
-    StructuredAttr.DataSubjectId,
-    StructuredAttr.DataSubjects,
-    Attr.AttachmentIds,
-    Attr.AttachmentNames,
-  ]),
-  'data-modification': new Set([
-    Attr.MessageId,
-    Attr.ObjectType,
-    StructuredAttr.ObjectId,
-    Attr.DataSubjectType,
-    Attr.DataSubjectRole,
-    StructuredAttr.DataSubjectId,
-    StructuredAttr.DataSubjects,
-  ]),
-  'data-deletion': new Set([
-    Attr.MessageId,
-    Attr.ObjectType,
-    StructuredAttr.ObjectId,
-    Attr.DataSubjectType,
-    Attr.DataSubjectRole,
-    StructuredAttr.DataSubjectId,
-    StructuredAttr.DataSubjects,
-  ]),
-  'configuration-change': new Set([Attr.MessageId, Attr.ObjectType, StructuredAttr.ObjectId]),
-  'configuration-deletion': new Set([Attr.MessageId, Attr.ObjectType, StructuredAttr.ObjectId]),
+/** Which type-dependent keys each kind accepts (bits of `Fields.present`; the others are reported). */
+const ALLOWED: Record<AuditEventType['kind'], number> = {
+  security: P_IDENTITY_PROVIDER,
+  'data-access':
+    P_IDENTITY_PROVIDER |
+    P_CHANNEL |
+    P_OBJECT_TYPE |
+    P_OBJECT_ID |
+    P_SUBJECT_TYPE |
+    P_SUBJECT_ROLE |
+    P_SUBJECT_ID |
+    P_SUBJECTS |
+    P_ATTACHMENT_IDS |
+    P_ATTACHMENT_NAMES,
+  'data-modification':
+    P_MESSAGE_ID | P_OBJECT_TYPE | P_OBJECT_ID | P_SUBJECT_TYPE | P_SUBJECT_ROLE | P_SUBJECT_ID | P_SUBJECTS,
+  'data-deletion':
+    P_MESSAGE_ID | P_OBJECT_TYPE | P_OBJECT_ID | P_SUBJECT_TYPE | P_SUBJECT_ROLE | P_SUBJECT_ID | P_SUBJECTS,
+  'configuration-change': P_MESSAGE_ID | P_OBJECT_TYPE | P_OBJECT_ID,
+  'configuration-deletion': P_MESSAGE_ID | P_OBJECT_TYPE | P_OBJECT_ID,
 };
 
 /** Attribute-entry suffixes each kind accepts. */
@@ -523,7 +600,10 @@ function checkNames(f: Fields, type: AuditEventType, issues: Issues): string[] {
   }
   for (const [name, entry] of f.entries ?? []) {
     if (!seen.has(name)) {
-      issues.add(entry.label(entry.firstSuffix ?? 'value'), `attribute "${name}" is not listed in ${Attr.AttributeNames}`);
+      issues.add(
+        entryField(entry, entry.firstSuffix ?? 'value'),
+        `attribute "${name}" is not listed in ${Attr.AttributeNames}`,
+      );
     }
   }
   return names;
@@ -534,7 +614,7 @@ function buildAttributes(f: Fields, type: AuditEventType, names: string[], issue
   const out: Record<string, string | boolean>[] = [];
   // Duplicate names are already reported; check each name's fields once.
   for (const name of new Set(names)) {
-    const entry = f.entries?.get(name) ?? { label: (s: string) => `${Attr.AttributePrefix}${name}.${s}` };
+    const entry: AttributeEntry = f.entries?.get(name) ?? { name, item: -1 };
     for (const suffix of [
       AttributeSuffix.Old,
       AttributeSuffix.New,
@@ -542,14 +622,14 @@ function buildAttributes(f: Fields, type: AuditEventType, names: string[], issue
       AttributeSuffix.Value,
     ]) {
       if (entry[suffix] !== undefined && !allowed.includes(suffix)) {
-        issues.add(entry.label(suffix), `not used by ${type.name} (allowed: ${allowed.join(', ')})`);
+        issues.add(entryField(entry, suffix), `not used by ${type.name} (allowed: ${allowed.join(', ')})`);
       }
     }
     const item: Record<string, string | boolean> = { name };
     switch (type.kind) {
       case 'security':
-        if (entry.value === undefined) issues.add(entry.label('value'), 'required for security event attributes');
-        else if (entry.value.trim() === '') issues.add(entry.label('value'), 'must not be blank');
+        if (entry.value === undefined) issues.add(entryField(entry, 'value'), 'required for security event attributes');
+        else if (entry.value.trim() === '') issues.add(entryField(entry, 'value'), 'must not be blank');
         else item['value'] = entry.value;
         break;
       case 'data-access':
@@ -558,7 +638,7 @@ function buildAttributes(f: Fields, type: AuditEventType, names: string[], issue
       case 'data-modification':
       case 'configuration-change':
         if (entry.old !== undefined) item['old'] = entry.old;
-        if (entry.new === undefined) issues.add(entry.label('new'), `required for ${type.name}`);
+        if (entry.new === undefined) issues.add(entryField(entry, 'new'), `required for ${type.name}`);
         else item['new'] = entry.new;
         break;
       case 'data-deletion':
@@ -615,9 +695,11 @@ export function mapAuditRecord(input: AuditRecordInput): AuditMappingResult {
   const uuid = f.uuid ?? input.deriveUuid?.();
   if (uuid === undefined) issues.add(Attr.RecordUid, 'required');
 
-  const allowed = ALLOWED[type.kind];
-  for (const key of f.present) {
-    if (!allowed.has(key)) issues.add(key, `not used by ${type.name}`);
+  const unused = f.present & ~ALLOWED[type.kind];
+  if (unused !== 0) {
+    PRESENCE.forEach((key, i) => {
+      if (unused & (1 << i)) issues.add(key, `not used by ${type.name}`);
+    });
   }
 
   const tenant = f.tenant ?? Tenant.PROVIDER;

@@ -59,7 +59,20 @@ export interface SapConfigurationChangeMessage extends SapMessageBase {
 export type SapMessage =
   SapSecurityEventMessage | SapDataAccessMessage | SapDataModificationMessage | SapConfigurationChangeMessage;
 
-/** SAP's `time`: UTC ISO-8601 with milliseconds and `Z`. */
+let cachedSecond = NaN;
+let cachedPrefix = '';
+
+/** SAP's `time`: UTC ISO-8601 with milliseconds and `Z` (`2026-11-21T10:00:00.123Z`). */
 export function formatSapTime(epochMillis: number): string {
-  return new Date(epochMillis).toISOString();
+  // Records arrive in bursts from the same second: format the date part once per second.
+  const ms = Math.floor(epochMillis);
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    const iso = new Date(ms).toISOString();
+    if (iso.length !== 24) return iso; // years outside 0000-9999: no caching
+    cachedSecond = second;
+    cachedPrefix = iso.slice(0, 20);
+  }
+  const frac = ms - second * 1000;
+  return `${cachedPrefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
 }

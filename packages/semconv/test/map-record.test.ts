@@ -477,9 +477,15 @@ describe('common rules', () => {
     const flatFirst = issuesOf(
       map(AuditEventName.DataAccess, { ...base, 'audit.attribute.names': ['a'], 'audit.attributes': [{ name: 'b' }] }),
     );
-    assert.ok(flatFirst.some((i) => i.startsWith('audit.attributes: use either audit.attributes or audit.attribute.names')));
+    assert.ok(
+      flatFirst.some((i) => i.startsWith('audit.attributes: use either audit.attributes or audit.attribute.names')),
+    );
     const structuredFirst = issuesOf(
-      map(AuditEventName.DataAccess, { ...base, 'audit.attributes': [{ name: 'b' }], 'audit.attribute.a.successful': true }),
+      map(AuditEventName.DataAccess, {
+        ...base,
+        'audit.attributes': [{ name: 'b' }],
+        'audit.attribute.a.successful': true,
+      }),
     );
     assert.ok(structuredFirst.some((i) => i.startsWith('audit.attributes: use either')));
   });
@@ -495,7 +501,10 @@ describe('common rules', () => {
         'audit.attributes': [{ name: 'ok' }, { name: ' ' }, { name: '' }],
       }),
     );
-    assert.deepEqual(issues, ['audit.attributes[1].name: must not be blank', 'audit.attributes[2].name: must not be blank']);
+    assert.deepEqual(issues, [
+      'audit.attributes[1].name: must not be blank',
+      'audit.attributes[2].name: must not be blank',
+    ]);
   });
 
   it('reports each problem once', () => {

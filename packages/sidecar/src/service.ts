@@ -4,6 +4,8 @@ import { type ComponentContext, type Exporter, type LogsConsumer, type Receiver 
 import { defaultRegistry, type ComponentRegistry } from './components.js';
 import type { ServiceConfig } from './config/load.js';
 import { DeadLetterStore } from './deadletter/dead-letter-store.js';
+import { replayDeadLetters, type ReplayFilter, type ReplayResult } from './deadletter/replay.js';
+import { ReplayRequestWatcher } from './deadletter/replay-requests.js';
 import { retryPolicy, type DeliveryConfig } from './delivery/config.js';
 import { ExporterQueue } from './delivery/exporter-queue.js';
 import type { LogsRequest } from './otlp/model.js';
@@ -41,6 +43,7 @@ export class Service {
   private readonly exporters: Exporter[] = [];
   private telemetry: TelemetryServer | undefined;
   private spool!: Spool;
+  private deadLetters!: DeadLetterStore;
 
   private constructor(
     readonly config: ServiceConfig,
@@ -76,6 +79,7 @@ export class Service {
     this.cleanups.push(unlock);
 
     const deadLetters = new DeadLetterStore(paths.deadLetter);
+    this.deadLetters = deadLetters;
     this.cleanups.push(() => deadLetters.close());
     const spool = await Spool.open({
       directory: paths.queue,
@@ -133,6 +137,13 @@ export class Service {
       await receiver.start();
       this.receivers.push({ id: c.id, receiver });
     }
+    const watcher = new ReplayRequestWatcher(
+      storageDirectory,
+      (filter) => this.replay(filter),
+      logger.child({ component: 'replay' }),
+    );
+    watcher.start();
+    this.cleanups.push(() => watcher.stop());
     if (config.telemetry.address !== undefined) {
       this.telemetry = new TelemetryServer(config.telemetry.address, metrics, [() => spool.unavailable()]);
       await this.telemetry.start();
@@ -171,6 +182,16 @@ export class Service {
     const t = this.telemetry?.address();
     if (t !== undefined) out['telemetry'] = t;
     return out;
+  }
+
+  /** Puts dead letters back into the spool (see `otel-audit replay`). */
+  replay(filter: ReplayFilter): Promise<ReplayResult> {
+    return replayDeadLetters(
+      this.deadLetters,
+      this.spool,
+      this.config.exporters.map((e) => e.id),
+      filter,
+    );
   }
 
   /** The exporter queues (for tests and the CLI). */

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
+import { replayCommand } from './replay.js';
 
 const USAGE = `Usage: otel-audit <command> [options]
 
@@ -10,6 +11,9 @@ Commands:
   run [--config FILE]        Run the sidecar (without --config: the embedded default config,
                              collector-config/default.yaml: OTLP on 127.0.0.1, file exporter to ./audit-data)
   validate --config FILE     Check a config; prints each problem with its key path and line
+  replay [--config FILE] [--exporter ID] [--reason REGEX] [--dry-run]
+                             Re-send dead letters after their cause is fixed: exporter dead letters
+                             to that exporter, receiver dead letters through validation again
 
 Options:
   -c, --config FILE          Config file (YAML, OpenTelemetry Collector shape)
@@ -34,6 +38,9 @@ export async function main(argv: string[]): Promise<number> {
         config: { type: 'string', short: 'c' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
+        exporter: { type: 'string' },
+        reason: { type: 'string' },
+        'dry-run': { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -63,6 +70,12 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
       }
       return validateCommand(values.config);
+    case 'replay':
+      return replayCommand(values.config, {
+        exporter: values.exporter,
+        reason: values.reason,
+        dryRun: values['dry-run'],
+      });
     default:
       process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
       return 2;

@@ -1,6 +1,8 @@
-import { open, mkdir, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { syncDir } from '../storage/fs-util.js';
 import { GroupCommit } from '../storage/group-commit.js';
+import type { SplunkMetadata } from '../pipeline/audit-record.js';
 
 /** Component id of the receiver side (records rejected by validation). */
 export const RECEIVER_DEAD_LETTER_ID = 'receiver';
@@ -15,8 +17,21 @@ export interface DeadLetter {
   readonly event_name: string;
   /** Receiver dead letters: the record as received, in OTLP/JSON. */
   readonly otlp?: { resource?: unknown; scope?: unknown; logRecord: unknown };
-  /** Exporter dead letters: the record as the exporter got it. */
-  readonly record?: unknown;
+  /** Exporter dead letters: the record as the exporter got it (the local record and its routing data). */
+  readonly record?: ExporterDeadLetterRecord;
+}
+
+export interface ExporterDeadLetterRecord {
+  readonly event_time: number;
+  readonly received_at: number;
+  readonly tenant_subdomain?: string;
+  readonly splunk?: SplunkMetadata;
+  readonly local: unknown;
+}
+
+/** Where rejected records are written durably. */
+export interface DeadLetterWriter {
+  write(componentId: string, letters: readonly DeadLetter[]): Promise<void>;
 }
 
 /** File name for a component id (`sap_auditlog/eu10` → `sap_auditlog_eu10.jsonl`). */
@@ -24,10 +39,31 @@ export function deadLetterFileName(componentId: string): string {
   return `${componentId.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`;
 }
 
-class DeadLetterFile {
-  private readonly commit = new GroupCommit<string>((lines) => this.flush(lines));
+/** A line of a dead-letter file: parsed, or kept verbatim when it does not parse. */
+export type DeadLetterLine =
+  { readonly letter: DeadLetter; readonly raw: string } | { readonly letter: undefined; readonly raw: string };
 
-  constructor(private readonly fh: FileHandle) {}
+/** Serializes writes and rewrites of one file. */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+class DeadLetterFile {
+  private readonly commit = new GroupCommit<string>((lines) => this.mutex.run(() => this.flush(lines)));
+  private readonly mutex = new Mutex();
+
+  constructor(
+    private readonly path: string,
+    private fh: FileHandle,
+  ) {}
 
   write(lines: string): Promise<void> {
     return this.commit.submit(lines);
@@ -38,9 +74,43 @@ class DeadLetterFile {
     await this.fh.datasync();
   }
 
+  /**
+   * Replaces the file's content with what `decide` keeps (atomically: temp file, fsync, rename).
+   * Writes wait meanwhile, so none is lost.
+   */
+  rewrite(decide: (lines: DeadLetterLine[]) => Promise<DeadLetterLine[]>): Promise<void> {
+    return this.mutex.run(async () => {
+      const text = await readFile(this.path, 'utf8');
+      const lines: DeadLetterLine[] = text
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((raw) => {
+          try {
+            return { letter: JSON.parse(raw) as DeadLetter, raw };
+          } catch {
+            return { letter: undefined, raw };
+          }
+        });
+      const keep = await decide(lines);
+      if (keep.length === lines.length) return;
+      const tmp = `${this.path}.tmp`;
+      const out = await open(tmp, 'w');
+      try {
+        await out.writeFile(keep.map((l) => `${l.raw}\n`).join(''));
+        await out.sync();
+      } finally {
+        await out.close();
+      }
+      await this.fh.close();
+      await rename(tmp, this.path);
+      await syncDir(join(this.path, '..'));
+      this.fh = await open(this.path, 'a');
+    });
+  }
+
   async close(): Promise<void> {
     await this.commit.idle();
-    await this.fh.close();
+    await this.mutex.run(() => this.fh.close());
   }
 }
 
@@ -48,7 +118,7 @@ class DeadLetterFile {
  * Durable JSON Lines store of rejected records under `<storage>/dead-letter/`, one file per
  * component. `write` resolves only after the lines are fsynced.
  */
-export class DeadLetterStore {
+export class DeadLetterStore implements DeadLetterWriter {
   private readonly files = new Map<string, Promise<DeadLetterFile>>();
 
   constructor(readonly directory: string) {}
@@ -65,12 +135,29 @@ export class DeadLetterStore {
     return join(this.directory, deadLetterFileName(componentId));
   }
 
+  /** Component file names present (`receiver.jsonl`, `sap_auditlog.jsonl`, ...). */
+  async fileNames(): Promise<string[]> {
+    try {
+      return (await readdir(this.directory)).filter((n) => n.endsWith('.jsonl')).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
+  /** Rewrites a component's file keeping what `decide` returns; writes to it wait meanwhile. */
+  async rewrite(componentId: string, decide: (lines: DeadLetterLine[]) => Promise<DeadLetterLine[]>): Promise<void> {
+    const file = await this.file(componentId);
+    await file.rewrite(decide);
+  }
+
   private file(componentId: string): Promise<DeadLetterFile> {
     let f = this.files.get(componentId);
     if (f === undefined) {
       f = (async () => {
         await mkdir(this.directory, { recursive: true });
-        return new DeadLetterFile(await open(this.pathFor(componentId), 'a'));
+        const path = this.pathFor(componentId);
+        return new DeadLetterFile(path, await open(path, 'a'));
       })();
       f.catch(() => this.files.delete(componentId));
       this.files.set(componentId, f);

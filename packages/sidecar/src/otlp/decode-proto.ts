@@ -188,7 +188,7 @@ function readKeyValue(r: ProtoReader, end: number, depth: number, limits: Decode
   let value: AnyValue = null;
   while (r.pos < end) {
     const t = r.uint32();
-    if (t === T_LEN_1) key = r.string();
+    if (t === T_LEN_1) key = r.key();
     else if (t === T_LEN_2) value = readAnyValue(r, r.delimitedEnd(), depth, limits);
     else r.skip(t & 7, t >>> 3);
   }

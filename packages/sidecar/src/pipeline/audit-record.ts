@@ -8,16 +8,19 @@ export interface SplunkMetadata {
   host?: string;
 }
 
-/** A validated audit record, mapped to its SAP message: what the pipeline hands to exporters. */
+/** A validated audit record, mapped to its SAP message: what the pipeline puts into the spool. */
 export interface AuditRecord {
   readonly uuid: string;
   readonly eventName: AuditEventName;
   readonly category: SapCategory;
   readonly sapEndpoint: SapEndpoint;
+  /** Event time as SAP wants it (ISO-8601, milliseconds, Z) and as epoch milliseconds. */
   readonly time: string;
+  readonly timeMs: number;
   readonly success: boolean | undefined;
   readonly message: SapMessage;
-  readonly resource: Readonly<Record<string, JsonValue>>;
+  /** The resource attributes as a JSON object text (shared by every record of a resource). */
+  readonly resourceJson: string;
   readonly tenantSubdomain: string | undefined;
   readonly splunk: SplunkMetadata;
 }
@@ -32,20 +35,18 @@ export interface LocalRecord {
   format_version: '2';
   success?: boolean;
   message: SapMessage;
-  resource: Readonly<Record<string, JsonValue>>;
+  resource: Record<string, JsonValue>;
 }
 
-export function toLocalRecord(r: AuditRecord): LocalRecord {
-  const out: LocalRecord = {
-    message_uuid: r.uuid,
-    time: r.time,
-    category: r.category,
-    tenant: r.message.tenant,
-    user: r.message.user,
-    format_version: '2',
-  } as LocalRecord;
-  if (r.success !== undefined) out.success = r.success;
-  out.message = r.message;
-  out.resource = r.resource;
-  return out;
+/**
+ * The local record as JSON text, in the field order of CONTRACT §6. Built by concatenation so the
+ * resource part, the same for a whole request, is serialized once instead of once per record.
+ */
+export function localRecordJson(r: AuditRecord): string {
+  const success = r.success === undefined ? '' : `,"success":${r.success}`;
+  return (
+    `{"message_uuid":${JSON.stringify(r.uuid)},"time":"${r.time}","category":"${r.category}",` +
+    `"tenant":${JSON.stringify(r.message.tenant)},"user":${JSON.stringify(r.message.user)},"format_version":"2"` +
+    `${success},"message":${JSON.stringify(r.message)},"resource":${r.resourceJson}}`
+  );
 }

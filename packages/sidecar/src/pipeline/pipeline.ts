@@ -7,11 +7,10 @@ import {
   mapAuditRecord,
   SplunkAttr,
   type AuditEventName,
-  type JsonValue,
   type KeyValue,
   type ValidationIssue,
 } from '@otel-audit/semconv';
-import { RECEIVER_DEAD_LETTER_ID, type DeadLetter, type DeadLetterStore } from '../deadletter/dead-letter-store.js';
+import { RECEIVER_DEAD_LETTER_ID, type DeadLetter, type DeadLetterWriter } from '../deadletter/dead-letter-store.js';
 import type { InstrumentationScope, LogRecord, LogsRequest, Resource } from '../otlp/model.js';
 import { logRecordToOtlpJson, resourceToOtlpJson, scopeToOtlpJson } from '../otlp/to-json.js';
 import type { AuditRecord, SplunkMetadata } from './audit-record.js';
@@ -49,7 +48,7 @@ const MAX_ERROR_MESSAGE = 64 * 1024;
 export class AuditPipeline {
   constructor(
     private readonly sink: RecordSink,
-    private readonly deadLetters: DeadLetterStore,
+    private readonly deadLetters: DeadLetterWriter,
   ) {}
 
   async process(request: LogsRequest, receivedAtMs: number = Date.now()): Promise<PipelineResult> {
@@ -62,7 +61,7 @@ export class AuditPipeline {
 
     for (const rl of request.resourceLogs) {
       const resourceAttrs = rl.resource?.attributes ?? [];
-      let resourceJson: Record<string, JsonValue> | undefined;
+      let resourceJson: string | undefined;
       let resourceSplunk: SplunkMetadata | undefined;
       for (const sl of rl.scopeLogs) {
         for (const record of sl.logRecords) {
@@ -72,10 +71,11 @@ export class AuditPipeline {
             ignored++;
             continue;
           }
+          const time = recordTime(record, receivedAtMs, receiveTime);
           const result = mapAuditRecord({
             eventName,
             body: record.body,
-            time: recordTime(record, receiveTime),
+            time: time.iso,
             attributes: record.attributes,
             deriveUuid: () => deriveRecordUuid(eventName, record),
           });
@@ -84,7 +84,7 @@ export class AuditPipeline {
             letters.push(receiverDeadLetter(eventName, result.uuid, result.issues, record, rl.resource, sl.scope));
             continue;
           }
-          resourceJson ??= keyValuesToJson(resourceAttrs);
+          resourceJson ??= JSON.stringify(keyValuesToJson(resourceAttrs));
           resourceSplunk ??= splunkMetadata(resourceAttrs, {});
           accepted.push({
             uuid: result.uuid,
@@ -92,9 +92,10 @@ export class AuditPipeline {
             category: result.type.sapCategory,
             sapEndpoint: result.type.sapEndpoint,
             time: result.message.time,
+            timeMs: time.ms,
             success: result.success,
             message: result.message,
-            resource: resourceJson,
+            resourceJson,
             tenantSubdomain: result.tenantSubdomain,
             splunk: splunkMetadata(record.attributes, resourceSplunk),
           });
@@ -104,9 +105,11 @@ export class AuditPipeline {
 
     // Accepted records first: if they cannot be stored (storage full), the client retries the
     // whole request, and writing its dead letters only after that keeps them from being repeated.
-    if (accepted.length > 0) await this.sink.write(accepted);
+    // Only counts are used after the writes, so the records themselves can be collected meanwhile.
+    const acceptedCount = accepted.length;
+    if (acceptedCount > 0) await this.sink.write(accepted.splice(0));
     await this.deadLetters.write(RECEIVER_DEAD_LETTER_ID, letters);
-    return { received, accepted: accepted.length, ignored, rejected };
+    return { received, accepted: acceptedCount, ignored, rejected };
   }
 }
 
@@ -125,9 +128,11 @@ function eventNameOf(record: LogRecord): string | undefined {
 }
 
 /** CONTRACT §1: time_unix_nano, else observed_time_unix_nano, else the receive time. */
-function recordTime(record: LogRecord, receiveTime: string): string {
+function recordTime(record: LogRecord, receivedAtMs: number, receiveTime: string): { ms: number; iso: string } {
   const ns = record.timeUnixNano !== 0n ? record.timeUnixNano : record.observedTimeUnixNano;
-  return ns === 0n ? receiveTime : formatSapTime(Number(ns / 1_000_000n));
+  if (ns === 0n) return { ms: receivedAtMs, iso: receiveTime };
+  const ms = Number(ns / 1_000_000n);
+  return { ms, iso: formatSapTime(ms) };
 }
 
 function splunkMetadata(attributes: readonly KeyValue[], base: SplunkMetadata): SplunkMetadata {

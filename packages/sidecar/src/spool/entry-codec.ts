@@ -14,12 +14,13 @@ export const HEADER_SIZE = 20;
 /** An entry larger than this is treated as damage (a record is at most a few hundred KiB). */
 export const MAX_PAYLOAD = 64 * 1024 * 1024;
 
-export function writeHeader(target: Buffer, at: number, seq: number, payload: Buffer): void {
+/** Writes the header of the entry at `at`, whose `payloadLength` bytes of payload follow it in `target`. */
+export function writeHeader(target: Buffer, at: number, seq: number, payloadLength: number): void {
   target.writeUInt32LE(MAGIC, at);
-  target.writeUInt32LE(payload.length, at + 4);
-  target.writeBigUInt64LE(BigInt(seq), at + 12);
-  const crc = crc32(payload, crc32(target.subarray(at + 12, at + 20)));
-  target.writeUInt32LE(crc, at + 8);
+  target.writeUInt32LE(payloadLength, at + 4);
+  target.writeUInt32LE(seq % 0x100000000, at + 12);
+  target.writeUInt32LE(Math.floor(seq / 0x100000000), at + 16);
+  target.writeUInt32LE(crc32(target.subarray(at + 12, at + HEADER_SIZE + payloadLength)), at + 8);
 }
 
 export type ParseResult =

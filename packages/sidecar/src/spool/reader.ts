@@ -13,9 +13,22 @@ export interface ReadBatch {
 
 const READ_CHUNK = 1024 * 1024;
 
+/** What parsing a stretch of bytes gave. */
+interface Parsed {
+  readonly records: SpooledRecord[];
+  /** Bytes consumed from the start of the stretch. */
+  readonly consumed: number;
+  readonly nextSeq: number;
+  /** The first entry did not fit: this many bytes are needed. */
+  readonly need?: number;
+  /** Damage found at this offset of the stretch (nothing consumed past it). */
+  readonly damageAt?: number;
+}
+
 /**
- * Reads one consumer's records in order, from memory while it keeps up and from the segment files
- * when it is behind (after a restart or an outage). Damaged entries are skipped and counted.
+ * Reads one consumer's records in order: from the spool's in-memory copy of recent writes while it
+ * keeps up, from the segment files when it is behind (after a restart or an outage). Damaged
+ * entries are skipped and counted.
  */
 export class SpoolReader {
   private position: Cursor;
@@ -37,13 +50,11 @@ export class SpoolReader {
   async read(maxRecords: number, maxBytes: number, signal?: AbortSignal): Promise<ReadBatch | undefined> {
     for (;;) {
       if (signal?.aborted || this.spool.isClosed()) return undefined;
-      const batch = (await this.readAvailable(maxRecords, maxBytes)) ?? undefined;
+      const batch = await this.readAvailable(maxRecords, maxBytes);
       if (batch && batch.records.length > 0) return batch;
-      if (batch) continue; // only records for other exporters (replays) were passed over
+      if (batch) continue; // only damage or records for other exporters (replays) were passed over
       const waiting = this.spool.waitForData();
-      if (this.atHead()) {
-        await (signal ? Promise.race([waiting, aborted(signal)]) : waiting);
-      }
+      if (this.atHead()) await (signal ? Promise.race([waiting, aborted(signal)]) : waiting);
     }
   }
 
@@ -58,13 +69,16 @@ export class SpoolReader {
   }
 
   /** Records available now; undefined when there are none (at the head). */
-  private async readAvailable(maxRecords: number, maxBytes: number): Promise<ReadBatch | null> {
+  private async readAvailable(maxRecords: number, maxBytes: number): Promise<ReadBatch | undefined> {
     this.skipFinishedSegment();
-    if (this.atHead()) return null;
-    const cached = this.spool.cachedFrom(this.position);
-    return cached
-      ? this.fromCache(cached.entries, cached.index, maxRecords, maxBytes)
-      : this.fromDisk(maxRecords, maxBytes);
+    if (this.atHead()) return undefined;
+    const chunk = this.spool.cachedAt(this.position);
+    if (chunk) {
+      const parsed = this.parse(chunk.data.subarray(this.position.offset - chunk.start), maxRecords, maxBytes);
+      // Cached bytes are what was just written; should they not parse, the disk path handles it.
+      if (parsed.consumed > 0) return this.advance(parsed);
+    }
+    return this.fromDisk(maxRecords, maxBytes);
   }
 
   /** At the end of a segment that is no longer written to: move on to the next one. */
@@ -82,25 +96,33 @@ export class SpoolReader {
     }
   }
 
-  private fromCache(
-    entries: readonly { segment: number; offset: number; size: number; record: SpooledRecord }[],
-    index: number,
-    maxRecords: number,
-    maxBytes: number,
-  ): ReadBatch {
+  private parse(data: Buffer, maxRecords: number, maxBytes: number): Parsed {
     const records: SpooledRecord[] = [];
-    let bytes = 0;
-    let i = index;
-    let last = entries[i]!;
-    for (; i < entries.length && records.length < maxRecords && (bytes === 0 || bytes < maxBytes); i++) {
-      const e = entries[i]!;
-      if (e.segment !== last.segment && i > index) break; // keep a batch within one segment
-      last = e;
-      bytes += e.size;
-      if (this.wants(e.record)) records.push(e.record);
+    let at = 0;
+    let nextSeq = this.position.seq;
+    while (at < data.length && records.length < maxRecords && (at === 0 || at < maxBytes)) {
+      const r = parseEntry(data, at);
+      if (r.kind === 'entry') {
+        const record = decodePayload(r.seq, r.payload);
+        if (record.targets === undefined || record.targets.includes(this.consumer)) records.push(record);
+        nextSeq = r.seq + 1;
+        at += r.size;
+      } else if (r.kind === 'incomplete') {
+        return at > 0 ? { records, consumed: at, nextSeq } : { records, consumed: 0, nextSeq, need: r.need };
+      } else {
+        return { records, consumed: at, nextSeq, damageAt: at };
+      }
     }
-    this.position = { segment: last.segment, offset: last.offset + last.size, seq: last.record.seq + 1 };
-    return { records, end: this.position };
+    return { records, consumed: at, nextSeq };
+  }
+
+  private advance(parsed: Parsed): ReadBatch {
+    this.position = {
+      segment: this.position.segment,
+      offset: this.position.offset + parsed.consumed,
+      seq: parsed.nextSeq,
+    };
+    return { records: parsed.records, end: this.position };
   }
 
   private async fromDisk(maxRecords: number, maxBytes: number): Promise<ReadBatch> {
@@ -113,66 +135,55 @@ export class SpoolReader {
     }
     let want = Math.min(Math.max(READ_CHUNK, maxBytes), size - this.position.offset);
     for (;;) {
-      const buf = Buffer.allocUnsafe(want);
-      const { bytesRead } = await this.fh!.read(buf, 0, want, this.position.offset);
-      if (bytesRead === 0) {
-        // The file is shorter than the spool believes (changed underneath): give up on this segment.
-        this.spool.logger.warn(
-          { consumer: this.consumer, segment, offset: this.position.offset },
-          'spool segment ends early',
-        );
-        this.spool.reportDamage(size - this.position.offset);
-        this.position = { segment, offset: size, seq: this.position.seq };
-        return { records: [], end: this.position };
-      }
-      const data = buf.subarray(0, bytesRead);
-      const records: SpooledRecord[] = [];
-      let at = 0;
-      let seq = this.position.seq;
-      while (at < data.length && records.length < maxRecords && (at === 0 || at < maxBytes)) {
-        const r = parseEntry(data, at);
-        if (r.kind === 'entry') {
-          const record = decodePayload(r.seq, r.payload);
-          if (this.wants(record)) records.push(record);
-          seq = r.seq + 1;
-          at += r.size;
+      const data = await this.readAt(this.position.offset, want);
+      if (data.length === 0) return this.giveUpSegment(size, 'spool segment ends early');
+      const parsed = this.parse(data, maxRecords, maxBytes);
+      if (parsed.need !== undefined) {
+        if (this.position.offset + parsed.need <= size && parsed.need > want) {
+          want = parsed.need; // one entry larger than the chunk: read it whole
           continue;
         }
-        if (r.kind === 'incomplete' && at > 0) break; // the rest comes with the next read
-        if (r.kind === 'incomplete' && this.position.offset + r.need <= size) {
-          want = r.need; // one entry larger than the chunk: read it whole
-          break;
-        }
-        at = await this.skipDamage(data, at, size);
-        break;
+        // An entry runs past the end of its segment: damage.
+        return this.advance({ ...parsed, consumed: await this.skipDamage(0, size) });
       }
-      if (at === 0 && want > bytesRead) continue;
-      this.position = { segment, offset: this.position.offset + at, seq };
-      return { records, end: this.position };
+      if (parsed.damageAt !== undefined && parsed.records.length === 0) {
+        return this.advance({ ...parsed, consumed: await this.skipDamage(parsed.damageAt, size) });
+      }
+      return this.advance(parsed);
     }
   }
 
-  /** Steps over damaged bytes to the next valid entry (or the segment's end); returns the new offset in `data`. */
-  private async skipDamage(data: Buffer, at: number, segmentSize: number): Promise<number> {
-    let region = data;
-    if (this.position.offset + data.length < segmentSize) {
-      // Search the rest of the segment, not only this chunk.
-      const rest = Buffer.allocUnsafe(segmentSize - this.position.offset);
-      const { bytesRead } = await this.fh!.read(rest, 0, rest.length, this.position.offset);
-      region = rest.subarray(0, bytesRead);
-    }
-    const next = nextValidEntry(region, at + 1);
-    const to = next < 0 ? region.length : next;
+  private async readAt(offset: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(length);
+    const { bytesRead } = await this.fh!.read(buf, 0, length, offset);
+    return buf.subarray(0, bytesRead);
+  }
+
+  private giveUpSegment(size: number, why: string): ReadBatch {
     this.spool.logger.warn(
-      { consumer: this.consumer, segment: this.position.segment, offset: this.position.offset + at, bytes: to - at },
+      { consumer: this.consumer, segment: this.position.segment, offset: this.position.offset },
+      why,
+    );
+    this.spool.reportDamage(size - this.position.offset);
+    return this.advance({ records: [], consumed: size - this.position.offset, nextSeq: this.position.seq });
+  }
+
+  /** Bytes from the current position to the next valid entry after the damage at `from` (or to the segment's end). */
+  private async skipDamage(from: number, segmentSize: number): Promise<number> {
+    const rest = await this.readAt(this.position.offset, segmentSize - this.position.offset);
+    const next = nextValidEntry(rest, from + 1);
+    const to = next < 0 ? rest.length : next;
+    this.spool.logger.warn(
+      {
+        consumer: this.consumer,
+        segment: this.position.segment,
+        offset: this.position.offset + from,
+        bytes: to - from,
+      },
       'skipped damaged spool data',
     );
-    this.spool.reportDamage(to - at);
+    this.spool.reportDamage(to - from);
     return to;
-  }
-
-  private wants(record: SpooledRecord): boolean {
-    return record.targets === undefined || record.targets.includes(this.consumer);
   }
 }
 

@@ -16,7 +16,7 @@ import {
   type Position,
   type SegmentInfo,
 } from './segments.js';
-import { encodePayload, type SpooledRecord, type SpoolInput } from './spooled-record.js';
+import { encodeBatch, type EncodedBatch, type SpoolInput } from './spooled-record.js';
 
 export interface SpoolOptions {
   /** Directory holding the segment files and cursors. */
@@ -41,17 +41,20 @@ export interface SpoolObserver {
   onDamage?(bytes: number): void;
 }
 
-interface CacheEntry {
+/**
+ * Bytes just written, kept in memory so readers that keep up never read the disk. Raw bytes rather
+ * than record objects: Buffers live outside the JS heap, which keeps garbage collection cheap (a
+ * cache of objects was measured 15% slower end to end).
+ */
+export interface CacheChunk {
   readonly segment: number;
-  readonly offset: number;
-  readonly size: number;
-  readonly record: SpooledRecord;
+  /** File offset of `data[0]` in the segment. */
+  readonly start: number;
+  readonly data: Buffer;
 }
 
 interface PendingAppend {
-  readonly inputs: readonly SpoolInput[];
-  readonly payloads: readonly Buffer[];
-  readonly bytes: number;
+  readonly encoded: EncodedBatch;
 }
 
 /** How long a client is asked to wait when the spool is full. */
@@ -70,7 +73,7 @@ export class Spool {
   private totalBytes: number;
   private pendingBytes = 0;
   private readonly commit = new GroupCommit<PendingAppend>((items) => this.flush(items));
-  private readonly cache: CacheEntry[] = [];
+  private readonly cache: CacheChunk[] = [];
   private cacheSize = 0;
   private waiters: (() => void)[] = [];
   private readonly cursors: Map<string, Cursor>;
@@ -157,9 +160,8 @@ export class Spool {
   async append(inputs: readonly SpoolInput[]): Promise<void> {
     if (this.closed) throw new Error('the spool is closed');
     if (this.writeError) throw new Error(`the spool is not writable: ${this.writeError.message}`);
-    const payloads = inputs.map(encodePayload);
-    let bytes = 0;
-    for (const p of payloads) bytes += HEADER_SIZE + p.length;
+    const encoded = encodeBatch(inputs, HEADER_SIZE);
+    const bytes = encoded.buffer.length;
     if (this.totalBytes + this.pendingBytes + bytes > this.options.maxSizeBytes) {
       throw new BackpressureError(
         `the spool is full (${this.totalBytes} of ${this.options.maxSizeBytes} bytes in use); retry later`,
@@ -168,7 +170,7 @@ export class Spool {
     }
     this.pendingBytes += bytes;
     try {
-      await this.commit.submit({ inputs, payloads, bytes });
+      await this.commit.submit({ encoded });
     } finally {
       this.pendingBytes -= bytes;
     }
@@ -176,29 +178,31 @@ export class Spool {
 
   private async flush(items: PendingAppend[]): Promise<void> {
     let total = 0;
-    for (const item of items) total += item.bytes;
+    for (const item of items) total += item.encoded.buffer.length;
     let segment = this.segments[this.segments.length - 1]!;
     if (segment.size > 0 && segment.size + total > this.options.segmentSizeBytes) segment = await this.roll();
 
-    const buf = Buffer.allocUnsafe(total);
-    const written: CacheEntry[] = [];
-    let at = 0;
+    // Sequence numbers are given here, in file order; headers are written into the space left for them.
+    const written: CacheChunk[] = [];
+    let fileOffset = segment.size;
     let seq = this.nextSeq;
-    for (const item of items) {
-      for (let i = 0; i < item.payloads.length; i++) {
-        const payload = item.payloads[i]!;
-        writeHeader(buf, at, seq, payload);
-        payload.copy(buf, at + HEADER_SIZE);
-        const size = HEADER_SIZE + payload.length;
-        written.push({ segment: segment.id, offset: segment.size + at, size, record: { ...item.inputs[i]!, seq } });
-        at += size;
-        seq++;
+    for (const { encoded } of items) {
+      const { buffer, offsets } = encoded;
+      for (let i = 0; i < offsets.length; i++) {
+        const start = offsets[i]!;
+        const end = i + 1 < offsets.length ? offsets[i + 1]! : buffer.length;
+        writeHeader(buffer, start, seq++, end - start - HEADER_SIZE);
       }
+      written.push({ segment: segment.id, start: fileOffset, data: buffer });
+      fileOffset += buffer.length;
     }
     const start = performance.now();
     try {
-      let done = 0;
-      while (done < total) done += (await this.active.write(buf, done, total - done)).bytesWritten;
+      await writeFully(
+        this.active,
+        items.map((i) => i.encoded.buffer),
+        total,
+      );
       await this.active.datasync();
     } catch (err) {
       await this.undoPartialWrite(segment, err as Error);
@@ -239,31 +243,34 @@ export class Spool {
     return next;
   }
 
-  private remember(entries: CacheEntry[]): void {
-    for (const e of entries) {
-      this.cache.push(e);
-      this.cacheSize += e.size;
+  private remember(chunks: CacheChunk[]): void {
+    for (const c of chunks) {
+      this.cache.push(c);
+      this.cacheSize += c.data.length;
     }
     let drop = 0;
     while (this.cacheSize > this.options.cacheBytes && drop < this.cache.length - 1) {
-      this.cacheSize -= this.cache[drop]!.size;
+      this.cacheSize -= this.cache[drop]!.data.length;
       drop++;
     }
     if (drop > 0) this.cache.splice(0, drop);
   }
 
-  /** Cached entries from `position` on (the position must be an entry start), or undefined if not cached. */
-  cachedFrom(position: Position): { entries: readonly CacheEntry[]; index: number } | undefined {
+  /** The cached bytes holding `position`, or undefined if they are no longer (or not) in memory. */
+  cachedAt(position: Position): CacheChunk | undefined {
     const cache = this.cache;
-    if (cache.length === 0 || comparePositions(position, cache[0]!) < 0) return undefined;
     let lo = 0;
     let hi = cache.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const c = comparePositions(cache[mid]!, position);
-      if (c === 0) return { entries: cache, index: mid };
-      if (c < 0) lo = mid + 1;
-      else hi = mid - 1;
+      const c = cache[mid]!;
+      if (
+        c.segment < position.segment ||
+        (c.segment === position.segment && c.start + c.data.length <= position.offset)
+      )
+        lo = mid + 1;
+      else if (c.segment > position.segment || c.start > position.offset) hi = mid - 1;
+      else return c;
     }
     return undefined;
   }
@@ -326,7 +333,7 @@ export class Spool {
       void this.persistCursors().catch((err: unknown) =>
         this.options.logger.error({ err }, 'could not persist spool cursors; will retry'),
       );
-    }, this.options.cursorFlushMs ?? 200);
+    }, this.options.cursorFlushMs ?? 25);
   }
 
   /** Writes the cursors, then deletes segments every consumer is past. */
@@ -390,6 +397,14 @@ export class Spool {
     await this.persistCursors();
     await this.active.close();
   }
+}
+
+/** Writes all buffers, in order, however many calls that takes. */
+async function writeFully(fh: FileHandle, buffers: Buffer[], total: number): Promise<void> {
+  const { bytesWritten } = await fh.writev(buffers);
+  if (bytesWritten === total) return;
+  const rest = Buffer.concat(buffers).subarray(bytesWritten);
+  for (let done = 0; done < rest.length;) done += (await fh.write(rest, done, rest.length - done)).bytesWritten;
 }
 
 /** When the last segment holds no entry, the next sequence number follows the one before it. */

@@ -1,6 +1,5 @@
-import { auditEventType, type AuditEventName, type AuditEventType } from '@otel-audit/semconv';
-import type { AuditRecord, LocalRecord, SplunkMetadata } from '../pipeline/audit-record.js';
-import { toLocalRecord } from '../pipeline/audit-record.js';
+import { AUDIT_EVENT_TYPES, auditEventType, type AuditEventName, type AuditEventType } from '@otel-audit/semconv';
+import { localRecordJson, type AuditRecord, type LocalRecord, type SplunkMetadata } from '../pipeline/audit-record.js';
 
 /**
  * A record as exporters receive it from the spool: the local record (CONTRACT §6) as JSON text,
@@ -21,6 +20,29 @@ export interface SpooledRecord {
   readonly targets: readonly string[] | undefined;
   /** The local record JSON, without a trailing newline. */
   readonly json: string;
+  /** The same JSON as UTF-8 bytes (a view into the spool's buffer: no copy). */
+  readonly jsonBytes: Buffer;
+}
+
+/** A record read from the spool; its JSON text is decoded only if an exporter asks for it. */
+class DecodedRecord implements SpooledRecord {
+  private text: string | undefined;
+
+  constructor(
+    readonly seq: number,
+    readonly uuid: string,
+    readonly eventName: AuditEventName,
+    readonly eventTime: number,
+    readonly receivedAt: number,
+    readonly tenantSubdomain: string | undefined,
+    readonly splunk: SplunkMetadata,
+    readonly targets: readonly string[] | undefined,
+    readonly jsonBytes: Buffer,
+  ) {}
+
+  get json(): string {
+    return (this.text ??= this.jsonBytes.toString('utf8'));
+  }
 }
 
 /** The SAP message type of a spooled record. */
@@ -32,59 +54,136 @@ export function parseLocalRecord(r: SpooledRecord): LocalRecord {
   return JSON.parse(r.json) as LocalRecord;
 }
 
-interface Meta {
-  u: string;
-  e: AuditEventName;
-  t: number;
-  r: number;
-  d?: string;
-  k?: SplunkMetadata;
-  x?: readonly string[];
-}
-
-/** Fields a spooled record carries besides its position. */
-export type SpoolInput = Omit<SpooledRecord, 'seq'>;
+/** What goes into the spool: a record's fields besides its position, with its JSON as text. */
+export type SpoolInput = Omit<SpooledRecord, 'seq' | 'jsonBytes'>;
 
 export function spoolInputOf(record: AuditRecord, receivedAt: number, targets?: readonly string[]): SpoolInput {
   return {
     uuid: record.uuid,
     eventName: record.eventName,
-    eventTime: Date.parse(record.time),
+    eventTime: record.timeMs,
     receivedAt,
     tenantSubdomain: record.tenantSubdomain,
     splunk: record.splunk,
     targets,
-    json: JSON.stringify(toLocalRecord(record)),
+    json: localRecordJson(record),
   };
 }
 
-/** Payload bytes of an entry: u16 meta length, meta JSON, local record JSON. */
-export function encodePayload(r: SpoolInput): Buffer {
-  const meta: Meta = { u: r.uuid, e: r.eventName, t: r.eventTime, r: r.receivedAt };
-  if (r.tenantSubdomain !== undefined) meta.d = r.tenantSubdomain;
-  if (Object.keys(r.splunk).length > 0) meta.k = r.splunk;
-  if (r.targets !== undefined) meta.x = r.targets;
-  const metaJson = JSON.stringify(meta);
-  const metaLen = Buffer.byteLength(metaJson);
-  const buf = Buffer.allocUnsafe(2 + metaLen + Buffer.byteLength(r.json));
-  buf.writeUInt16LE(metaLen, 0);
-  buf.write(metaJson, 2, 'utf8');
-  buf.write(r.json, 2 + metaLen, 'utf8');
-  return buf;
+/**
+ * Entry payload (binary, so encoding and decoding stay cheap on the hot path):
+ *
+ *   u8  format (1)          u8  event type index (EVENT_NAMES)
+ *   f64 event time (ms)     f64 receive time (ms)
+ *   u8  flags: which optional strings follow (OPTIONAL order), 0x40 = targets follow
+ *   str uuid, then each optional string present      (str = u16 byte length + UTF-8)
+ *   u8  target count, str per target                  (only with flag 0x40)
+ *   the local record JSON (UTF-8) up to the end of the payload
+ */
+const FORMAT = 1;
+const EVENT_NAMES = Object.keys(AUDIT_EVENT_TYPES) as AuditEventName[];
+const EVENT_INDEX = new Map(EVENT_NAMES.map((n, i) => [n, i]));
+const TARGETS_FLAG = 0x40;
+
+function optionalStrings(r: SpoolInput): (string | undefined)[] {
+  return [r.tenantSubdomain, r.splunk.source, r.splunk.sourcetype, r.splunk.index, r.splunk.host];
+}
+
+function strSize(s: string): number {
+  return 2 + Buffer.byteLength(s);
+}
+
+function writeStr(buf: Buffer, at: number, s: string): number {
+  const n = buf.write(s, at + 2, 'utf8');
+  buf.writeUInt16LE(n, at);
+  return at + 2 + n;
+}
+
+/** Records encoded back to back into one buffer, each preceded by `headerSize` bytes left for its header. */
+export interface EncodedBatch {
+  readonly buffer: Buffer;
+  /** Start of each entry (its header) in `buffer`. */
+  readonly offsets: readonly number[];
+}
+
+export function encodeBatch(inputs: readonly SpoolInput[], headerSize: number): EncodedBatch {
+  const sizes: number[] = new Array<number>(inputs.length);
+  let total = 0;
+  for (let i = 0; i < inputs.length; i++) {
+    const r = inputs[i]!;
+    let size = headerSize + 19 + strSize(r.uuid) + Buffer.byteLength(r.json);
+    for (const o of optionalStrings(r)) if (o !== undefined) size += strSize(o);
+    if (r.targets !== undefined) size += 1 + r.targets.reduce((n, t) => n + strSize(t), 0);
+    sizes[i] = size;
+    total += size;
+  }
+  const buffer = Buffer.allocUnsafe(total);
+  const offsets: number[] = new Array<number>(inputs.length);
+  let entry = 0;
+  for (let i = 0; i < inputs.length; i++) {
+    const r = inputs[i]!;
+    offsets[i] = entry;
+    let at = entry + headerSize;
+    buffer[at] = FORMAT;
+    buffer[at + 1] = EVENT_INDEX.get(r.eventName)!;
+    buffer.writeDoubleLE(r.eventTime, at + 2);
+    buffer.writeDoubleLE(r.receivedAt, at + 10);
+    const optional = optionalStrings(r);
+    let flags = r.targets === undefined ? 0 : TARGETS_FLAG;
+    optional.forEach((o, bit) => o !== undefined && (flags |= 1 << bit));
+    buffer[at + 18] = flags;
+    at = writeStr(buffer, at + 19, r.uuid);
+    for (const o of optional) if (o !== undefined) at = writeStr(buffer, at, o);
+    if (r.targets !== undefined) {
+      buffer[at++] = r.targets.length;
+      for (const t of r.targets) at = writeStr(buffer, at, t);
+    }
+    buffer.write(r.json, at, 'utf8');
+    entry += sizes[i]!;
+  }
+  return { buffer, offsets };
 }
 
 export function decodePayload(seq: number, payload: Buffer): SpooledRecord {
-  const metaLen = payload.readUInt16LE(0);
-  const meta = JSON.parse(payload.toString('utf8', 2, 2 + metaLen)) as Meta;
-  return {
-    seq,
-    uuid: meta.u,
-    eventName: meta.e,
-    eventTime: meta.t,
-    receivedAt: meta.r,
-    tenantSubdomain: meta.d,
-    splunk: meta.k ?? {},
-    targets: meta.x,
-    json: payload.toString('utf8', 2 + metaLen),
+  if (payload[0] !== FORMAT) throw new Error(`unknown spool record format ${payload[0]}`);
+  const eventName = EVENT_NAMES[payload[1]!]!;
+  const eventTime = payload.readDoubleLE(2);
+  const receivedAt = payload.readDoubleLE(10);
+  const flags = payload[18]!;
+  let at = 19;
+  const str = (): string => {
+    const n = payload.readUInt16LE(at);
+    const s = payload.toString('utf8', at + 2, at + 2 + n);
+    at += 2 + n;
+    return s;
   };
+  const uuid = str();
+  const opt = (bit: number) => (flags & (1 << bit) ? str() : undefined);
+  const tenantSubdomain = opt(0);
+  const splunk: SplunkMetadata = {};
+  const source = opt(1);
+  const sourcetype = opt(2);
+  const index = opt(3);
+  const host = opt(4);
+  if (source !== undefined) splunk.source = source;
+  if (sourcetype !== undefined) splunk.sourcetype = sourcetype;
+  if (index !== undefined) splunk.index = index;
+  if (host !== undefined) splunk.host = host;
+  let targets: string[] | undefined;
+  if (flags & TARGETS_FLAG) {
+    const count = payload[at++]!;
+    targets = [];
+    for (let i = 0; i < count; i++) targets.push(str());
+  }
+  return new DecodedRecord(
+    seq,
+    uuid,
+    eventName,
+    eventTime,
+    receivedAt,
+    tenantSubdomain,
+    splunk,
+    targets,
+    payload.subarray(at),
+  );
 }

@@ -242,3 +242,29 @@ function varint(n: number): number[] {
   out.push(n);
   return out;
 }
+
+describe('protobuf strings', () => {
+  it('keeps attribute keys apart that share length and sample bytes, and decodes invalid UTF-8 as U+FFFD', () => {
+    const keys = ['audit.attribute.ab.new', 'audit.attribute.ba.new', 'audit.attribute.xy.new', 'k', 'é'];
+    const kv = (key: string, value: Buffer) => {
+      const k = Buffer.from(key);
+      const v = Buffer.concat([Buffer.from([0x0a, value.length]), value]); // AnyValue.string_value
+      const body = Buffer.concat([Buffer.from([0x0a, k.length]), k, Buffer.from([0x12, v.length]), v]);
+      return Buffer.concat([Buffer.from([0x32, body.length]), body]); // LogRecord.attributes
+    };
+    const attrs = Buffer.concat([
+      ...keys.map((k) => kv(k, Buffer.from(k))),
+      kv('bad', Buffer.from([0x61, 0xff, 0x62])),
+    ]);
+    const nest = (inner: Buffer, tag: number) => Buffer.concat([Buffer.from([tag, ...varint(inner.length)]), inner]);
+    const request = nest(nest(nest(attrs, 0x12), 0x12), 0x0a);
+    for (let round = 0; round < 2; round++) {
+      const decoded = decodeLogsRequestProto(request);
+      const a = firstRecord(decoded)[0]!.attributes;
+      assert.deepEqual(
+        a.map((x) => [x.key, x.value]),
+        [...keys.map((k) => [k, k]), ['bad', 'a\ufffdb']],
+      );
+    }
+  });
+});

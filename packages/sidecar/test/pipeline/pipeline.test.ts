@@ -7,7 +7,7 @@ import type { AnyValue } from '@otel-audit/semconv';
 import { DeadLetterStore } from '../../src/deadletter/dead-letter-store.js';
 import { newLogRecord, type LogRecord, type LogsRequest } from '../../src/otlp/model.js';
 import type { AuditRecord } from '../../src/pipeline/audit-record.js';
-import { toLocalRecord } from '../../src/pipeline/audit-record.js';
+import { localRecordJson } from '../../src/pipeline/audit-record.js';
 import { AuditPipeline, formatRejections } from '../../src/pipeline/pipeline.js';
 import { readJsonLines } from '../helpers.js';
 
@@ -80,7 +80,8 @@ describe('audit pipeline', () => {
       formatRejections(result),
       `1 of 4 log records rejected\nrecord 3 uuid=1b8e5a3e-9c1e-4c5f-8a55-8d2f7d9b1c11: client.address: "not-an-ip" is not a valid IPv4 or IPv6 address`,
     );
-    const local = toLocalRecord(written[0]!);
+    const json = localRecordJson(written[0]!);
+    const local = JSON.parse(json) as unknown;
     assert.deepEqual(local, {
       message_uuid: UUID,
       time: '2025-11-21T10:00:00.123Z',
@@ -91,6 +92,18 @@ describe('audit pipeline', () => {
       message: { uuid: UUID, user: '$USER', time: '2025-11-21T10:00:00.123Z', tenant: '$PROVIDER', data: 'login' },
       resource: { 'service.name': 'billing' },
     });
+    // Field order of CONTRACT §6.
+    assert.deepEqual(Object.keys(local as object), [
+      'message_uuid',
+      'time',
+      'category',
+      'tenant',
+      'user',
+      'format_version',
+      'message',
+      'resource',
+    ]);
+    assert.equal(json, JSON.stringify(local));
     const letters = await readJsonLines(join(dir, 'dead-letter/receiver.jsonl'));
     assert.equal(letters.length, 1);
     assert.equal(letters[0]!['exporter'], 'receiver');

@@ -21,8 +21,10 @@ export interface RotationPolicy {
  */
 export class RotatingFile {
   private fh: FileHandle | undefined;
+  /** Open for appends (the handle itself is briefly absent while the file rotates). */
+  private opened = false;
   private size = 0;
-  private readonly commit = new GroupCommit<string>((chunks) => this.flush(chunks));
+  private readonly commit = new GroupCommit<Buffer>((chunks) => this.flush(chunks));
   private readonly dir: string;
   private readonly stem: string;
   private readonly ext: string;
@@ -42,16 +44,27 @@ export class RotatingFile {
     await ensureParentDir(this.path);
     this.fh = await open(this.path, 'a+');
     this.size = await this.repairTornTail(this.fh);
+    this.opened = true;
     await this.prune();
   }
 
+  /** The last `bytes` of the active file (whole lines only), e.g. to see what was written before a crash. */
+  async tail(bytes: number): Promise<string> {
+    const start = Math.max(0, this.size - bytes);
+    const buf = Buffer.alloc(this.size - start);
+    if (buf.length > 0) await this.fh!.read(buf, 0, buf.length, start);
+    const text = buf.toString('utf8');
+    return start === 0 ? text : text.slice(text.indexOf('\n') + 1);
+  }
+
   /** Appends complete lines; resolves when they are written (and fdatasync'ed if configured). */
-  append(lines: string): Promise<void> {
-    if (this.fh === undefined) return Promise.reject(new Error(`${this.path} is not open`));
-    return this.commit.submit(lines);
+  append(lines: Buffer | string): Promise<void> {
+    if (!this.opened) return Promise.reject(new Error(`${this.path} is not open`));
+    return this.commit.submit(typeof lines === 'string' ? Buffer.from(lines) : lines);
   }
 
   async close(): Promise<void> {
+    this.opened = false;
     await this.commit.idle();
     await this.fh?.close();
     this.fh = undefined;
@@ -90,8 +103,8 @@ export class RotatingFile {
     await fh.sync();
   }
 
-  private async flush(chunks: string[]): Promise<void> {
-    const data = Buffer.from(chunks.length === 1 ? chunks[0]! : chunks.join(''), 'utf8');
+  private async flush(chunks: Buffer[]): Promise<void> {
+    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     if (this.policy.maxBytes > 0 && this.size > 0 && this.size + data.length > this.policy.maxBytes) {
       await this.rotate();
     }

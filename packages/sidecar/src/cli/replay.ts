@@ -1,0 +1,86 @@
+import { defaultRegistry, type ComponentRegistry } from '../components.js';
+import { DeadLetterStore } from '../deadletter/dead-letter-store.js';
+import { replayDeadLetters, type ReplayFilter, type ReplayResult } from '../deadletter/replay.js';
+import { requestReplay } from '../deadletter/replay-requests.js';
+import { ConfigError, formatProblem } from '../config/problems.js';
+import { storagePaths } from '../service.js';
+import { Spool } from '../spool/spool.js';
+import { lockDirectory, lockHolder } from '../storage/lock.js';
+import { createLogger } from '../telemetry/logger.js';
+import { loadConfig } from './load.js';
+
+/**
+ * `otel-audit replay`: re-sends dead letters once their cause is fixed. With a sidecar running on
+ * the same storage directory the sidecar does it (asked through a request file); otherwise this
+ * process opens the storage itself and the next `run` delivers the records.
+ */
+export async function replayCommand(
+  file: string | undefined,
+  filter: ReplayFilter,
+  registry: ComponentRegistry = defaultRegistry(),
+): Promise<number> {
+  let config;
+  try {
+    config = await loadConfig(file, registry);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) process.stderr.write(`${formatProblem(err.source, p)}\n`);
+    return 2;
+  }
+  if (filter.reason !== undefined) {
+    try {
+      new RegExp(filter.reason);
+    } catch (err) {
+      process.stderr.write(`--reason is not a valid regular expression: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
+  const storage = config.storage.directory;
+  const exporters = config.exporters.map((e) => e.id);
+  if (filter.exporter !== undefined && filter.exporter !== 'receiver' && !exporters.includes(filter.exporter)) {
+    process.stderr.write(
+      `--exporter ${filter.exporter} is not an exporter of this config (${['receiver', ...exporters].join(', ')})\n`,
+    );
+    return 2;
+  }
+  let result: ReplayResult;
+  const pid = await lockHolder(storage);
+  if (pid !== undefined) {
+    process.stdout.write(`asking the running sidecar (pid ${pid}) to replay\n`);
+    result = await requestReplay(storage, filter, 60_000);
+  } else {
+    const unlock = await lockDirectory(storage);
+    const logger = createLogger('warn');
+    const paths = storagePaths(storage);
+    const deadLetters = new DeadLetterStore(paths.deadLetter);
+    const spool = await Spool.open({
+      directory: paths.queue,
+      maxSizeBytes: config.storage.maxSizeBytes,
+      segmentSizeBytes: config.storage.segmentSizeBytes,
+      cacheBytes: 1024 * 1024,
+      consumers: exporters,
+      logger,
+    });
+    try {
+      result = await replayDeadLetters(deadLetters, spool, exporters, filter);
+    } finally {
+      await spool.close();
+      await deadLetters.close();
+      await unlock();
+    }
+  }
+  const total = Object.values(result.replayed).reduce((a, b) => a + b, 0);
+  for (const [component, n] of Object.entries(result.replayed)) {
+    process.stdout.write(
+      `${component}: ${n} record${n === 1 ? '' : 's'} ${result.dryRun ? 'would be replayed' : 'replayed'}\n`,
+    );
+  }
+  if (result.stillInvalid > 0) process.stdout.write(`receiver: ${result.stillInvalid} still fail validation (kept)\n`);
+  if (result.unknownExporter > 0) {
+    process.stdout.write(`${result.unknownExporter} dead letters belong to exporters not in this config (kept)\n`);
+  }
+  process.stdout.write(
+    `${result.dryRun ? 'dry run: ' : ''}${total} record${total === 1 ? '' : 's'} ${result.dryRun ? 'selected' : 'replayed'}\n`,
+  );
+  return 0;
+}
