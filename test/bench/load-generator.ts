@@ -6,6 +6,8 @@
  *
  *   --target=HOST:PORT  --bodies=FILE  --records=N (records per body)
  *   --concurrency=8  --warmup=2  --duration=10
+ *   --rate=N   paced (open-loop) mode: send N records/s whatever the answers, with at most
+ *              --concurrency requests in flight; for latency at a given load
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -38,6 +40,8 @@ interface Options {
   readonly concurrency: number;
   readonly warmupMs: number;
   readonly durationMs: number;
+  /** Records per second in paced mode; 0: closed loop (as fast as the target answers). */
+  readonly rate: number;
 }
 
 async function readOptions(): Promise<Options> {
@@ -51,6 +55,7 @@ async function readOptions(): Promise<Options> {
     concurrency: numberOption('concurrency', 8),
     warmupMs: numberOption('warmup', 2, true) * 1000,
     durationMs: numberOption('duration', 10) * 1000,
+    rate: numberOption('rate', 0, true),
   };
 }
 
@@ -141,6 +146,26 @@ function summarize(options: Options, tally: Tally): LoadResult {
   };
 }
 
+/** Paced mode: one request every `recordsPerBody / rate` seconds; latency measured from the scheduled start. */
+async function paced(agent: Agent, options: Options, tally: Tally, next: () => Buffer, window: [number, number]) {
+  const intervalMs = (1000 * options.recordsPerBody) / options.rate;
+  const inFlight = new Set<Promise<void>>();
+  for (let due = performance.now(); due < window[1]; due += intervalMs) {
+    const wait = due - performance.now();
+    if (wait > 0) await delay(wait);
+    if (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+    const body = next();
+    const scheduled = due;
+    const p: Promise<void> = post(agent, options, body).then((outcome) => {
+      const ended = performance.now();
+      tally.add(outcome, body.length, ended - scheduled, ended >= window[0] && ended < window[1]);
+      inFlight.delete(p);
+    });
+    inFlight.add(p);
+  }
+  await Promise.all(inFlight);
+}
+
 async function run(options: Options): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
   const tally = new Tally();
@@ -148,7 +173,9 @@ async function run(options: Options): Promise<LoadResult> {
   const next = () => options.bodies[i++ % options.bodies.length]!;
   const windowStart = performance.now() + options.warmupMs;
   const window: [number, number] = [windowStart, windowStart + options.durationMs];
-  await Promise.all(Array.from({ length: options.concurrency }, () => worker(agent, options, tally, next, window)));
+  if (options.rate > 0) await paced(agent, options, tally, next, window);
+  else
+    await Promise.all(Array.from({ length: options.concurrency }, () => worker(agent, options, tally, next, window)));
   agent.destroy();
   return summarize(options, tally);
 }

@@ -28,6 +28,8 @@ import { benchScript, detectPinning, firstLine, spawnNode, stopChild, type Pinni
 
 interface BenchOptions {
   readonly durationS: number;
+  /** Records/s of the paced latency run (0 skips it). */
+  readonly latencyRate: number;
   readonly warmupS: number;
   readonly concurrency: number;
   readonly records: number;
@@ -39,6 +41,7 @@ function readBenchOptions(): BenchOptions {
   const cpuProf = stringOption('cpu-prof');
   return {
     durationS: numberOption('duration', 10),
+    latencyRate: numberOption('latency-rate', 5000, true),
     warmupS: numberOption('warmup', 2, true),
     concurrency: numberOption('concurrency', 8),
     records: numberOption('records', 512),
@@ -60,7 +63,8 @@ interface Target {
   start(dir: string): Promise<RunningTarget>;
 }
 
-const OTEL_AUDIT = 'otel-audit sidecar: OTLP/HTTP → file exporter';
+const OTEL_AUDIT = 'otel-audit sidecar: OTLP/HTTP → spool → file exporter';
+const OTEL_AUDIT_NO_FSYNC = 'otel-audit, no fsync (spool and file)';
 
 function report(what: string, stored: number, acknowledged: number): void {
   if (stored === acknowledged) {
@@ -138,12 +142,14 @@ async function printProfile(dir: string): Promise<void> {
   }
 }
 
-function otelAuditTarget(pinning: Pinning, cpuProfDir: string | undefined): Target {
+function otelAuditTarget(pinning: Pinning, cpuProfDir: string | undefined, durable = true): Target {
+  const exporters = `  file:\n    path: ./audit.jsonl${durable ? '' : '\n    fsync: false'}`;
+  const config = httpConfig({ exporters, exporterIds: ['file'] });
   return {
-    name: OTEL_AUDIT,
+    name: durable ? OTEL_AUDIT : OTEL_AUDIT_NO_FSYNC,
     async start(dir) {
       const sidecar = await startSidecar({
-        config: httpConfig({ exporters: '  file:\n    path: ./audit.jsonl', exporterIds: ['file'] }),
+        config: durable ? config : config.replace('    directory: ./spool', '    directory: ./spool\n    fsync: false'),
         dir,
         wrapper: [...pinning.target],
         nodeArgs: cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`],
@@ -182,25 +188,33 @@ function rawAppendTarget(name: string, mode: 'append' | 'append-fdatasync', pinn
   };
 }
 
-async function runLoad(pinning: Pinning, options: BenchOptions, address: string, bodiesFile: string) {
+async function runLoad(pinning: Pinning, options: BenchOptions, address: string, bodiesFile: string, rate = 0) {
   const child = spawnNode(pinning.load, benchScript('load-generator.js'), [
     `--target=${address}`,
     `--bodies=${bodiesFile}`,
     `--records=${options.records}`,
-    `--concurrency=${options.concurrency}`,
+    `--concurrency=${rate > 0 ? 64 : options.concurrency}`,
     `--warmup=${options.warmupS}`,
     `--duration=${options.durationS}`,
+    `--rate=${rate}`,
   ]);
   return JSON.parse(await firstLine(child)) as LoadResult;
 }
 
 /** Runs the load against one target in its own directory, then removes what it wrote. */
-async function measure(target: Target, dir: string, pinning: Pinning, options: BenchOptions, bodiesFile: string) {
-  console.log(`\n${target.name}`);
+async function measure(
+  target: Target,
+  dir: string,
+  pinning: Pinning,
+  options: BenchOptions,
+  bodiesFile: string,
+  rate = 0,
+) {
+  console.log(`\n${target.name}${rate > 0 ? `, paced at ${rate.toLocaleString('en-US')} records/s` : ''}`);
   await mkdir(dir);
   const running = await target.start(dir);
   try {
-    const result = await runLoad(pinning, options, running.address, bodiesFile);
+    const result = await runLoad(pinning, options, running.address, bodiesFile, rate);
     if (Object.keys(result.failures).length > 0) {
       console.log(`  WARNING: unsuccessful requests (outcome: count): ${JSON.stringify(result.failures)}`);
     }
@@ -276,6 +290,7 @@ async function main(): Promise<void> {
     );
     const targets = [
       otelAuditTarget(pinning, options.cpuProfDir),
+      otelAuditTarget(pinning, undefined, false),
       rawAppendTarget('ceiling: raw append + fdatasync (group commit)', 'append-fdatasync', pinning),
       rawAppendTarget('ceiling: raw append, no fsync', 'append', pinning),
     ];
@@ -285,6 +300,15 @@ async function main(): Promise<void> {
       rows.push({ name: target.name, result });
     }
     printTable(rows);
+    if (options.latencyRate > 0) {
+      const target = otelAuditTarget(pinning, undefined);
+      const paced = await measure(target, join(work.dir, 'latency'), pinning, options, bodiesFile, options.latencyRate);
+      console.log(
+        `\nlatency at ${options.latencyRate.toLocaleString('en-US')} records/s (${options.records}-record requests, ` +
+          `${(options.latencyRate / options.records).toFixed(1)} requests/s, durable): ` +
+          `p50 ${paced.p50Ms.toFixed(1)} ms, p99 ${paced.p99Ms.toFixed(1)} ms over ${paced.requests} requests`,
+      );
+    }
   } finally {
     await work.cleanup();
   }

@@ -85,6 +85,7 @@ export class Service {
       directory: paths.queue,
       maxSizeBytes: config.storage.maxSizeBytes,
       segmentSizeBytes: config.storage.segmentSizeBytes,
+      fsync: config.storage.fsync,
       cacheBytes: Math.min(64 * 1024 * 1024, Math.max(1024 * 1024, config.storage.maxSizeBytes / 16)),
       consumers: config.exporters.map((e) => e.id),
       logger: logger.child({ component: 'spool' }),

@@ -32,6 +32,8 @@ export interface ServiceConfig {
     /** Spool size at which receivers answer 429 / RESOURCE_EXHAUSTED. */
     readonly maxSizeBytes: number;
     readonly segmentSizeBytes: number;
+    /** fdatasync before acknowledging (false: a machine crash, not a process crash, can lose acknowledged records). */
+    readonly fsync: boolean;
   };
   /** How long shutdown waits for exporters to finish batches in flight. */
   readonly shutdownTimeoutMs: number;
@@ -77,6 +79,7 @@ const rootSchema: SchemaObject = {
             directory: { type: 'string', minLength: 1, default: './audit-data/spool' },
             max_size: { ...SIZE_SCHEMA, default: '1GiB' },
             segment_size: { ...SIZE_SCHEMA, default: '16MiB' },
+            fsync: { type: 'boolean', default: true },
           },
         },
       },
@@ -120,7 +123,9 @@ const rootSchema: SchemaObject = {
 interface RawRoot {
   receivers: Record<string, unknown>;
   exporters: Record<string, unknown>;
-  extensions: { storage: { directory: string; max_size: string | number; segment_size: string | number } };
+  extensions: {
+    storage: { directory: string; max_size: string | number; segment_size: string | number; fsync: boolean };
+  };
   service: {
     shutdown_timeout: string;
     telemetry: { address?: string; logs: { level: (typeof LOG_LEVELS)[number] } };
@@ -186,6 +191,7 @@ export function parseConfig(text: string, options: ParseOptions): ServiceConfig 
       directory: resolvePath(baseDir, root.extensions!.storage.directory),
       maxSizeBytes: parseSize(root.extensions!.storage.max_size),
       segmentSizeBytes: parseSize(root.extensions!.storage.segment_size),
+      fsync: root.extensions!.storage.fsync,
     },
     shutdownTimeoutMs: parseDuration(root.service!.shutdown_timeout),
     telemetry: { address, logs: root.service!.telemetry.logs },

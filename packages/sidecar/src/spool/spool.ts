@@ -25,6 +25,8 @@ export interface SpoolOptions {
   readonly maxSizeBytes: number;
   /** A new segment is started once the active one would grow past this. */
   readonly segmentSizeBytes: number;
+  /** fdatasync each write before `append` resolves (default true). */
+  readonly fsync?: boolean;
   /** Recently written records kept in memory, so readers that keep up never touch the disk. */
   readonly cacheBytes: number;
   /** Who reads the spool (exporter ids); each has its own cursor. */
@@ -203,7 +205,7 @@ export class Spool {
         items.map((i) => i.encoded.buffer),
         total,
       );
-      await this.active.datasync();
+      if (this.options.fsync !== false) await this.active.datasync();
     } catch (err) {
       await this.undoPartialWrite(segment, err as Error);
       throw err;
