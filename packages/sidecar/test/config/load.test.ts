@@ -55,6 +55,7 @@ describe('config loading', () => {
       directory: '/var/lib/otel-audit',
       maxSizeBytes: 256 * 1024 * 1024,
       segmentSizeBytes: 4_000_000,
+      fsync: true,
     });
     assert.equal(c.shutdownTimeoutMs, 45_000);
     assert.equal(c.telemetry.address, '[::1]:8888');
@@ -79,6 +80,7 @@ describe('config loading', () => {
       directory: '/work/audit-data/spool',
       maxSizeBytes: 1024 ** 3,
       segmentSizeBytes: 16 * 1024 ** 2,
+      fsync: true,
     });
     assert.equal(c.shutdownTimeoutMs, 20_000);
     assert.equal(c.telemetry.address, undefined);
