@@ -33,9 +33,14 @@ export function benchScript(name: string): string {
 }
 
 /** Runs a Node script with this Node binary, behind the given command prefix (e.g. taskset). */
-export function spawnNode(prefix: readonly string[], script: string, args: readonly string[]): ChildProcess {
-  const [command, ...rest] = [...prefix, process.execPath, script, ...args];
-  return spawn(command!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnNode(
+  prefix: readonly string[],
+  script: string,
+  args: readonly string[],
+  options: { env?: Record<string, string>; nodeArgs?: readonly string[] } = {},
+): ChildProcess {
+  const [command, ...rest] = [...prefix, process.execPath, ...(options.nodeArgs ?? []), script, ...args];
+  return spawn(command!, rest, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
 }
 
 /** The first line the child prints on stdout; rejects with its stderr if it ends without one. */

@@ -1,5 +1,6 @@
 import type { ExporterFactory, ReceiverFactory } from './component.js';
 import { fileExporterFactory } from './exporters/file/factory.js';
+import { sapAuditLogExporterFactory } from './exporters/sap-auditlog/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
 
 /** Every component type the sidecar knows, by the `type` used in config ids (`type` or `type/name`). */
@@ -11,6 +12,9 @@ export interface ComponentRegistry {
 export function defaultRegistry(): ComponentRegistry {
   return {
     receivers: new Map<string, ReceiverFactory>([[otlpReceiverFactory.type, otlpReceiverFactory]]),
-    exporters: new Map<string, ExporterFactory>([[fileExporterFactory.type, fileExporterFactory]]),
+    exporters: new Map<string, ExporterFactory>([
+      [fileExporterFactory.type, fileExporterFactory],
+      [sapAuditLogExporterFactory.type, sapAuditLogExporterFactory],
+    ]),
   };
 }

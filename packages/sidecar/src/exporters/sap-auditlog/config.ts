@@ -1,0 +1,87 @@
+import type { SchemaObject } from 'ajv';
+import { DURATION_SCHEMA } from '../../config/schema.js';
+import { deliverySchema, type DeliveryConfig } from '../../delivery/config.js';
+
+/** Where the exporter finds its credentials (CONTRACT §4). */
+export type BindingSource = 'auto' | 'config' | 'vcap' | 'service_binding';
+
+/** Which write API path to post to: `/audit-log/oauth2/v2`, `/audit-log/premium/v2` (SAP Converged Cloud) or `/audit-log/v2` (standard plan, basic auth). */
+export type ApiPath = 'auto' | 'oauth2' | 'premium' | 'standard';
+
+export interface UaaConfig {
+  url?: string;
+  clientid?: string;
+  clientsecret?: string;
+  certurl?: string;
+  certificate?: string;
+  key?: string;
+  'credential-type'?: string;
+  identityzone?: string;
+}
+
+export interface SapAuditLogConfig extends DeliveryConfig {
+  binding: BindingSource;
+  /** Which binding to use when several are found (binding or instance name). */
+  binding_name?: string;
+  /** The API base URL (the binding's `url`). */
+  url?: string;
+  uaa?: UaaConfig;
+  /** Standard plan (basic auth). */
+  user?: string;
+  password?: string;
+  api_path: ApiPath;
+  /** Per-request timeout. */
+  timeout: string;
+  /** POSTs in flight at once (SAP takes one message per request). */
+  max_concurrency: number;
+  /** Messages larger than this are dead-lettered without sending (SAP answers 413 over 10 KB). */
+  max_message_bytes: number;
+  /** How often a mounted binding is checked for rotated credentials. */
+  reload_interval: string;
+  tls: {
+    /** Extra CA certificates (PEM file) to trust for the API and the token endpoints. */
+    ca_file?: string;
+    insecure_skip_verify: boolean;
+  };
+}
+
+export const sapAuditLogSchema: SchemaObject = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    binding: { enum: ['auto', 'config', 'vcap', 'service_binding'], default: 'auto' },
+    binding_name: { type: 'string', minLength: 1 },
+    url: { type: 'string', pattern: '^https?://' },
+    uaa: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        url: { type: 'string', pattern: '^https?://' },
+        clientid: { type: 'string', minLength: 1 },
+        clientsecret: { type: 'string', minLength: 1 },
+        certurl: { type: 'string', pattern: '^https://' },
+        certificate: { type: 'string', minLength: 1 },
+        key: { type: 'string', minLength: 1 },
+        'credential-type': { type: 'string' },
+        identityzone: { type: 'string' },
+      },
+    },
+    user: { type: 'string', minLength: 1 },
+    password: { type: 'string', minLength: 1 },
+    api_path: { enum: ['auto', 'oauth2', 'premium', 'standard'], default: 'auto' },
+    timeout: { ...DURATION_SCHEMA, default: '10s' },
+    max_concurrency: { type: 'integer', minimum: 1, maximum: 256, default: 16 },
+    max_message_bytes: { type: 'integer', minimum: 1024, default: 10240 },
+    reload_interval: { ...DURATION_SCHEMA, default: '30s' },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        ca_file: { type: 'string', minLength: 1 },
+        insecure_skip_verify: { type: 'boolean', default: false },
+      },
+    },
+    ...deliverySchema({ numConsumers: 2, batchSize: 256 }),
+  },
+};

@@ -1,0 +1,295 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BindingSource, SapAuditLogConfig, UaaConfig } from './config.js';
+
+/** Credentials for the SAP Audit Log Service write API, wherever they came from. */
+export interface AuditLogCredentials {
+  /** API base URL. */
+  readonly url: string;
+  /** The service plan, when the binding says (`premium`, `oauth2`, `standard`). */
+  readonly plan: string | undefined;
+  readonly uaa: Readonly<UaaConfig> | undefined;
+  /** Standard plan: basic auth. */
+  readonly user: string | undefined;
+  readonly password: string | undefined;
+  /** Where they were found, for messages (never the values). */
+  readonly source: string;
+  /** For mounted bindings: the directory to watch for rotation. */
+  readonly watchDirectory: string | undefined;
+}
+
+export class CredentialsError extends Error {
+  override readonly name = 'CredentialsError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LABEL = 'auditlog';
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function parseUaa(v: unknown): UaaConfig | undefined {
+  if (typeof v === 'string') {
+    try {
+      return parseUaa(JSON.parse(v));
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  return {
+    url: str(o['url']),
+    clientid: str(o['clientid']),
+    clientsecret: str(o['clientsecret']),
+    certurl: str(o['certurl']),
+    certificate: str(o['certificate']),
+    key: str(o['key']),
+    'credential-type': str(o['credential-type']),
+    identityzone: str(o['identityzone']),
+  };
+}
+
+function fromCredentialObject(
+  creds: Record<string, unknown>,
+  plan: string | undefined,
+  source: string,
+  watchDirectory?: string,
+): AuditLogCredentials {
+  const url = str(creds['url']);
+  if (url === undefined) throw new CredentialsError(`${source}: the credentials have no url`);
+  return {
+    url,
+    plan: plan ?? str(creds['plan']),
+    uaa: parseUaa(creds['uaa']),
+    user: str(creds['user']),
+    password: str(creds['password']),
+    source,
+    watchDirectory,
+  };
+}
+
+/** Checks that the credentials are complete for one of the supported forms. */
+export function checkCredentials(c: AuditLogCredentials): void {
+  const where = c.source;
+  if (c.uaa === undefined) {
+    if (c.user === undefined || c.password === undefined) {
+      throw new CredentialsError(`${where}: neither uaa (OAuth2) nor user/password (standard plan) credentials`);
+    }
+    return;
+  }
+  if (c.uaa.clientid === undefined) throw new CredentialsError(`${where}: uaa.clientid is missing`);
+  const x509 =
+    c.uaa['credential-type'] === 'x509' || (c.uaa.clientsecret === undefined && c.uaa.certificate !== undefined);
+  if (x509) {
+    if (c.uaa.certurl === undefined) throw new CredentialsError(`${where}: x509 credentials need uaa.certurl`);
+    if (c.uaa.certificate === undefined || c.uaa.key === undefined) {
+      throw new CredentialsError(`${where}: x509 credentials need uaa.certificate and uaa.key`);
+    }
+  } else {
+    if (c.uaa.url === undefined) throw new CredentialsError(`${where}: uaa.url is missing`);
+    if (c.uaa.clientsecret === undefined) {
+      throw new CredentialsError(
+        `${where}: uaa.clientsecret is missing (or give an x509 binding with certurl, certificate and key)`,
+      );
+    }
+  }
+}
+
+function fromConfig(config: SapAuditLogConfig): AuditLogCredentials | undefined {
+  if (config.url === undefined) return undefined;
+  return {
+    url: config.url,
+    plan: undefined,
+    uaa: config.uaa,
+    user: config.user,
+    password: config.password,
+    source: 'the exporter config',
+    watchDirectory: undefined,
+  };
+}
+
+interface VcapEntry {
+  label?: string;
+  name?: string;
+  instance_name?: string;
+  plan?: string;
+  tags?: string[];
+  credentials?: Record<string, unknown>;
+}
+
+function fromVcap(env: Env, name: string | undefined): AuditLogCredentials | undefined {
+  const raw = env['VCAP_SERVICES'];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  let services: Record<string, VcapEntry[]>;
+  try {
+    services = JSON.parse(raw) as Record<string, VcapEntry[]>;
+  } catch (err) {
+    throw new CredentialsError(`VCAP_SERVICES is not valid JSON: ${(err as Error).message}`);
+  }
+  const all = Object.values(services).flat();
+  const candidates = all.filter((e) => e.label === LABEL || (e.tags ?? []).includes(LABEL));
+  const entry =
+    name === undefined ? candidates[0] : candidates.find((e) => e.name === name || e.instance_name === name);
+  if (entry?.credentials === undefined) return undefined;
+  return fromCredentialObject(entry.credentials, entry.plan, `VCAP_SERVICES (${entry.name ?? LABEL})`);
+}
+
+interface MetadataProperty {
+  name: string;
+  format?: 'text' | 'json';
+  container?: boolean;
+}
+
+interface BindingMetadata {
+  metaDataProperties?: MetadataProperty[];
+  credentialProperties?: MetadataProperty[];
+}
+
+async function readText(file: string): Promise<string | undefined> {
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One servicebinding.io directory in any layout the SAP BTP service operator writes: key-value
+ * files described by `.metadata` (JSON-valued keys parsed), one key holding all credentials
+ * (`secretKey`, marked `container` in `.metadata`), one key holding credentials and instance info
+ * (`secretRootKey`, no `.metadata`), or plain files without `.metadata`.
+ */
+async function readBindingDirectory(
+  dir: string,
+): Promise<{ type?: string; plan?: string; credentials?: Record<string, unknown> }> {
+  const names = (await readdir(dir)).filter((n) => !n.startsWith('..') && n !== '..data');
+  const metadataText = await readText(join(dir, '.metadata'));
+  if (metadataText !== undefined) {
+    const metadata = JSON.parse(metadataText) as BindingMetadata;
+    const info: Record<string, string> = {};
+    for (const p of metadata.metaDataProperties ?? []) {
+      const v = await readText(join(dir, p.name));
+      if (v !== undefined) info[p.name] = v;
+    }
+    const container = (metadata.credentialProperties ?? []).find((p) => p.container === true);
+    if (container !== undefined) {
+      const text = await readText(join(dir, container.name));
+      return {
+        type: info['type'] ?? info['label'],
+        plan: info['plan'],
+        credentials: text ? (JSON.parse(text) as Record<string, unknown>) : undefined,
+      };
+    }
+    const credentials: Record<string, unknown> = {};
+    for (const p of metadata.credentialProperties ?? []) {
+      const v = await readText(join(dir, p.name));
+      if (v === undefined) continue;
+      credentials[p.name] = p.format === 'json' ? (JSON.parse(v) as unknown) : v;
+    }
+    return { type: info['type'] ?? info['label'], plan: info['plan'], credentials };
+  }
+  const files: Record<string, string> = {};
+  for (const n of names) {
+    if (n.startsWith('.')) continue;
+    const path = join(dir, n);
+    if ((await stat(path)).isFile()) files[n] = (await readText(path)) ?? '';
+  }
+  if (files['url'] !== undefined) {
+    return { type: files['type'] ?? files['label'], plan: files['plan'], credentials: files };
+  }
+  // secretRootKey: one key with credentials and instance info together.
+  for (const text of Object.values(files)) {
+    if (!text.startsWith('{')) continue;
+    try {
+      const root = JSON.parse(text) as Record<string, unknown>;
+      if (typeof root['url'] === 'string') {
+        return { type: str(root['type']) ?? str(root['label']), plan: str(root['plan']), credentials: root };
+      }
+    } catch {
+      // not JSON: not the root key
+    }
+  }
+  return { type: files['type'] ?? files['label'], plan: files['plan'] };
+}
+
+async function fromServiceBindings(env: Env, name: string | undefined): Promise<AuditLogCredentials | undefined> {
+  const root = env['SERVICE_BINDING_ROOT'];
+  if (root === undefined || root === '') return undefined;
+  let entries: string[];
+  try {
+    entries = (await readdir(root)).sort();
+  } catch {
+    return undefined;
+  }
+  for (const entry of entries) {
+    const dir = join(root, entry);
+    if (!(await stat(dir).catch(() => undefined))?.isDirectory()) continue;
+    if (name !== undefined && entry !== name) continue;
+    const b = await readBindingDirectory(dir);
+    const isAuditLog = b.type === LABEL || entry === LABEL || name !== undefined;
+    if (!isAuditLog || b.credentials === undefined) continue;
+    return fromCredentialObject(b.credentials, b.plan, `service binding ${dir}`, dir);
+  }
+  return undefined;
+}
+
+/**
+ * Finds the exporter's credentials (`binding: auto`: the exporter config if it has a `url`, then
+ * `$SERVICE_BINDING_ROOT`, then `VCAP_SERVICES`). The error says everything that was looked at.
+ */
+export async function resolveCredentials(
+  config: SapAuditLogConfig,
+  env: Env = process.env,
+): Promise<AuditLogCredentials> {
+  const source: BindingSource = config.binding;
+  const looked: string[] = [];
+  const attempt = async (kind: Exclude<BindingSource, 'auto'>): Promise<AuditLogCredentials | undefined> => {
+    switch (kind) {
+      case 'config':
+        looked.push('url/uaa in the exporter config');
+        return fromConfig(config);
+      case 'service_binding':
+        looked.push(
+          env['SERVICE_BINDING_ROOT']
+            ? `bindings of type ${LABEL}${config.binding_name ? ` named ${config.binding_name}` : ''} under SERVICE_BINDING_ROOT=${env['SERVICE_BINDING_ROOT']}`
+            : 'SERVICE_BINDING_ROOT (not set)',
+        );
+        return fromServiceBindings(env, config.binding_name);
+      case 'vcap':
+        looked.push(
+          env['VCAP_SERVICES']
+            ? `VCAP_SERVICES entries labelled ${LABEL}${config.binding_name ? ` named ${config.binding_name}` : ''}`
+            : 'VCAP_SERVICES (not set)',
+        );
+        return fromVcap(env, config.binding_name);
+    }
+  };
+  const order: Exclude<BindingSource, 'auto'>[] = source === 'auto' ? ['config', 'service_binding', 'vcap'] : [source];
+  for (const kind of order) {
+    const found = await attempt(kind);
+    if (found !== undefined) {
+      checkCredentials(found);
+      return found;
+    }
+  }
+  throw new CredentialsError(`no SAP Audit Log Service credentials found; looked at: ${looked.join('; ')}`);
+}
+
+/** A fingerprint of a binding directory's contents, to notice rotated credentials. */
+export async function directoryFingerprint(dir: string): Promise<string> {
+  const hash = createHash('sha256');
+  for (const name of (await readdir(dir)).sort()) {
+    if (name.startsWith('..')) continue;
+    const text = await readText(join(dir, name));
+    hash
+      .update(name)
+      .update('\0')
+      .update(text ?? '')
+      .update('\0');
+  }
+  return hash.digest('hex');
+}

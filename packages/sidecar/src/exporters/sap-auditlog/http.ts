@@ -1,0 +1,71 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest, type AgentOptions } from 'node:https';
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** A failure before any HTTP status (refused, reset, timeout, TLS): always worth a retry. */
+export class NetworkError extends Error {
+  override readonly name = 'NetworkError';
+}
+
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** One HTTP(S) request with a keep-alive agent; the response body is read up to 64 KiB. */
+export function send(
+  url: URL,
+  options: {
+    method: 'GET' | 'POST';
+    headers: Record<string, string | number>;
+    body?: string | Buffer;
+    agent: HttpAgent | HttpsAgent;
+    timeoutMs: number;
+  },
+): Promise<HttpResponse> {
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: options.method, headers: options.headers, agent: options.agent, timeout: options.timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= MAX_RESPONSE_BYTES) chunks.push(c);
+        });
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', (err) => reject(new NetworkError(`${url.host}: ${err.message}`)));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no response within ${options.timeoutMs} ms`)));
+    req.on('error', (err) => reject(new NetworkError(`${url.host}: ${err.message}`)));
+    req.end(options.body);
+  });
+}
+
+export function createAgent(url: string, maxSockets: number, tls: AgentOptions): HttpAgent | HttpsAgent {
+  return url.startsWith('https:')
+    ? new HttpsAgent({ keepAlive: true, maxSockets, ...tls })
+    : new HttpAgent({ keepAlive: true, maxSockets });
+}
+
+/** `Retry-After` as delay-seconds or an HTTP-date, in milliseconds. */
+export function retryAfterMs(headers: IncomingHttpHeaders, now = Date.now()): number | undefined {
+  const v = headers['retry-after'];
+  if (v === undefined) return undefined;
+  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
+  const date = Date.parse(v);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** A response body shortened for an error message or a dead letter. */
+export function snippet(body: string, max = 300): string {
+  const s = body.replace(/\s+/g, ' ').trim();
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}

@@ -1,0 +1,279 @@
+import { readFile } from 'node:fs/promises';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent, AgentOptions } from 'node:https';
+import type { Exporter, ExportOutcome } from '../../component.js';
+import { parseDuration } from '../../config/schema.js';
+import { eventTypeOf, type SpooledRecord } from '../../spool/spooled-record.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { SapAuditLogConfig } from './config.js';
+import { directoryFingerprint, resolveCredentials, type AuditLogCredentials } from './credentials.js';
+import { createAgent, NetworkError, retryAfterMs, send, snippet } from './http.js';
+import { TokenError, TokenProvider } from './token-provider.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** What became of one message. */
+type Result =
+  | { readonly kind: 'delivered' }
+  | { readonly kind: 'rejected'; readonly reason: string }
+  | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number };
+
+/** Everything derived from one set of credentials (replaced as a whole when they rotate). */
+interface Connection {
+  readonly credentials: AuditLogCredentials;
+  readonly apiBase: URL;
+  /** `/audit-log/oauth2/v2/`, `/audit-log/premium/v2/` or `/audit-log/v2/`. */
+  readonly pathPrefix: string;
+  readonly agent: HttpAgent | HttpsAgent;
+  readonly tokens: TokenProvider | undefined;
+  readonly basicAuth: string | undefined;
+}
+
+/**
+ * The `sap_auditlog` exporter: one POST per message to the SAP Audit Log Service write API v2
+ * (oauth2 and premium plans with XSUAA tokens from a secret or an X.509 certificate; the standard
+ * plan with basic auth), a keep-alive pool with bounded concurrency, and SAP's status codes mapped
+ * to delivered / dead letter / retry in one place (`classify`).
+ */
+export class SapAuditLogExporter implements Exporter {
+  private connection: Connection | undefined;
+  private fingerprint: string | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private reloading: Promise<void> | undefined;
+  private tls: AgentOptions = {};
+  private readonly timeoutMs: number;
+  private readonly appHeaders: Record<string, string>;
+
+  constructor(
+    readonly id: string,
+    private readonly config: SapAuditLogConfig,
+    private readonly logger: Logger,
+    private readonly env: Env = process.env,
+  ) {
+    this.timeoutMs = parseDuration(config.timeout);
+    this.appHeaders = applicationHeaders(env);
+  }
+
+  async start(): Promise<void> {
+    const tls: AgentOptions = { rejectUnauthorized: !this.config.tls.insecure_skip_verify };
+    if (this.config.tls.ca_file !== undefined) tls.ca = await readFile(this.config.tls.ca_file, 'utf8');
+    this.tls = tls;
+    const credentials = await resolveCredentials(this.config, this.env);
+    this.connection = this.connect(credentials);
+    this.logger.info(
+      {
+        source: credentials.source,
+        url: credentials.url,
+        path: this.connection.pathPrefix,
+        auth:
+          credentials.uaa === undefined
+            ? 'basic'
+            : credentials.uaa.clientsecret === undefined
+              ? 'x509'
+              : 'client secret',
+      },
+      'SAP Audit Log Service exporter ready',
+    );
+    if (credentials.watchDirectory !== undefined) {
+      this.fingerprint = await directoryFingerprint(credentials.watchDirectory);
+      this.reloadTimer = setInterval(() => void this.reloadIfChanged(), parseDuration(this.config.reload_interval));
+      this.reloadTimer.unref();
+    }
+  }
+
+  private connect(credentials: AuditLogCredentials): Connection {
+    const apiBase = new URL(credentials.url);
+    const pathPrefix = apiPrefix(this.config.api_path, credentials, apiBase);
+    const basic = credentials.uaa === undefined;
+    return {
+      credentials,
+      apiBase,
+      pathPrefix,
+      agent: createAgent(credentials.url, this.config.max_concurrency, this.tls),
+      tokens: basic ? undefined : new TokenProvider(credentials, this.tls, this.timeoutMs),
+      basicAuth: basic
+        ? `Basic ${Buffer.from(`${credentials.user!}:${credentials.password!}`).toString('base64')}`
+        : undefined,
+    };
+  }
+
+  /** A mounted binding changed (rotated certificate or secret): switch to the new credentials. */
+  private reloadIfChanged(): Promise<void> {
+    this.reloading ??= (async () => {
+      try {
+        const dir = this.connection?.credentials.watchDirectory;
+        if (dir === undefined) return;
+        const fingerprint = await directoryFingerprint(dir);
+        if (fingerprint === this.fingerprint) return;
+        const credentials = await resolveCredentials(this.config, this.env);
+        const old = this.connection;
+        this.connection = this.connect(credentials);
+        this.fingerprint = fingerprint;
+        this.logger.info(
+          { source: credentials.source },
+          'SAP Audit Log Service credentials changed; using the new ones',
+        );
+        setTimeout(() => closeConnection(old), this.timeoutMs * 2).unref();
+      } catch (err) {
+        this.logger.error(
+          { err: (err as Error).message },
+          'could not reload the SAP Audit Log Service credentials; keeping the old ones',
+        );
+      } finally {
+        this.reloading = undefined;
+      }
+    })();
+    return this.reloading;
+  }
+
+  async export(records: readonly SpooledRecord[]): Promise<ExportOutcome> {
+    const results = await mapConcurrent(records, this.config.max_concurrency, (r) => this.deliver(r));
+    const rejected: { index: number; reason: string }[] = [];
+    const retry: number[] = [];
+    let retryReason = '';
+    let retryAfter: number | undefined;
+    results.forEach((res, index) => {
+      if (res.kind === 'rejected') rejected.push({ index, reason: res.reason });
+      else if (res.kind === 'retry') {
+        retry.push(index);
+        retryReason ||= res.reason;
+        if (res.retryAfterMs !== undefined) retryAfter = Math.max(retryAfter ?? 0, res.retryAfterMs);
+      }
+    });
+    return {
+      ...(rejected.length > 0 ? { rejected } : {}),
+      ...(retry.length > 0 ? { retry: { indexes: retry, reason: retryReason, retryAfterMs: retryAfter } } : {}),
+    };
+  }
+
+  private async deliver(record: SpooledRecord): Promise<Result> {
+    const connection = this.connection!;
+    const body = JSON.stringify((JSON.parse(record.json) as { message: unknown }).message);
+    const size = Buffer.byteLength(body);
+    if (size > this.config.max_message_bytes) {
+      return {
+        kind: 'rejected',
+        reason: `message is ${size} bytes; the SAP Audit Log Service accepts at most ${this.config.max_message_bytes} (it answers 413 over 10 KB)`,
+      };
+    }
+    const url = new URL(connection.pathPrefix + eventTypeOf(record).sapEndpoint, connection.apiBase);
+    const subdomain = connection.tokens === undefined ? undefined : record.tenantSubdomain;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let authorization: string;
+      try {
+        authorization = connection.basicAuth ?? `Bearer ${await connection.tokens!.token(subdomain)}`;
+      } catch (err) {
+        if (!(err instanceof TokenError)) throw err;
+        if (err.credentialsRejected) void this.reloadIfChanged();
+        return { kind: 'retry', reason: err.message, retryAfterMs: err.retryAfterMs };
+      }
+      let res;
+      try {
+        res = await send(url, {
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/json; charset=UTF-8',
+            'Content-Length': size,
+            Authorization: authorization,
+            ...this.appHeaders,
+          },
+          body,
+          agent: connection.agent,
+          timeoutMs: this.timeoutMs,
+        });
+      } catch (err) {
+        if (err instanceof NetworkError) return { kind: 'retry', reason: `SAP Audit Log Service ${err.message}` };
+        throw err;
+      }
+      const result = classify(res.status, res.body, res.headers);
+      if (result !== 'unauthorized') return result;
+      if (attempt === 0 && connection.tokens !== undefined) {
+        // The token may have expired or been revoked early: fetch a new one and try once more.
+        connection.tokens.invalidate(subdomain, authorization.slice('Bearer '.length));
+        continue;
+      }
+      void this.reloadIfChanged();
+      return {
+        kind: 'retry',
+        reason: `SAP Audit Log Service answers 401 even with a fresh ${connection.basicAuth ? 'user/password' : 'token'}: check the binding (${connection.credentials.source})`,
+      };
+    }
+    return { kind: 'retry', reason: 'unreachable' };
+  }
+
+  async shutdown(): Promise<void> {
+    clearInterval(this.reloadTimer);
+    await this.reloading;
+    closeConnection(this.connection);
+  }
+}
+
+/**
+ * SAP's write API status codes (reference §1.7): 2xx delivered; 400, 403 and 413 are about the
+ * message: dead letter with SAP's reason; 401 is about the token; 429 and 5xx are load or outage:
+ * retry, honouring Retry-After. Any other status (404, 405, 415 …) means a wrong URL or setup,
+ * not a bad record: keep the records and retry while the metrics and logs say what is wrong.
+ */
+export function classify(
+  status: number,
+  body: string,
+  headers: Record<string, string | string[] | undefined>,
+): Result | 'unauthorized' {
+  if (status >= 200 && status < 300) return { kind: 'delivered' };
+  const reason = `SAP Audit Log Service HTTP ${status}${body ? `: ${snippet(body)}` : ''}`;
+  if (status === 400 || status === 403 || status === 413) return { kind: 'rejected', reason };
+  if (status === 401) return 'unauthorized';
+  return { kind: 'retry', reason, retryAfterMs: retryAfterMs(headers) };
+}
+
+/** The write API path prefix for a plan (reference §0, §1.1). */
+export function apiPrefix(setting: SapAuditLogConfig['api_path'], credentials: AuditLogCredentials, url: URL): string {
+  const choice =
+    setting !== 'auto'
+      ? setting
+      : credentials.uaa === undefined
+        ? 'standard'
+        : credentials.plan === 'premium' && url.port === ''
+          ? 'premium' // SAP Converged Cloud's premium endpoint has no port; on AWS it is :6081 with the oauth2 path
+          : 'oauth2';
+  return choice === 'standard'
+    ? '/audit-log/v2/'
+    : choice === 'premium'
+      ? '/audit-log/premium/v2/'
+      : '/audit-log/oauth2/v2/';
+}
+
+/** `XS_AUDIT_ORG`, `XS_AUDIT_SPACE` and `XS_AUDIT_APP` from `VCAP_APPLICATION`, as SAP's clients send them. */
+function applicationHeaders(env: Env): Record<string, string> {
+  const raw = env['VCAP_APPLICATION'];
+  if (raw === undefined || raw === '') return {};
+  try {
+    const app = JSON.parse(raw) as { organization_name?: unknown; space_name?: unknown; application_name?: unknown };
+    const out: Record<string, string> = {};
+    if (typeof app.organization_name === 'string') out['XS_AUDIT_ORG'] = app.organization_name;
+    if (typeof app.space_name === 'string') out['XS_AUDIT_SPACE'] = app.space_name;
+    if (typeof app.application_name === 'string') out['XS_AUDIT_APP'] = app.application_name;
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+function closeConnection(c: Connection | undefined): void {
+  c?.agent.destroy();
+  c?.tokens?.close();
+}
+
+/** `fn` over `items` with at most `limit` running at once; results in input order. */
+async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
