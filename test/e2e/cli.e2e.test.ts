@@ -64,6 +64,9 @@ describe('otel-audit CLI', () => {
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command: frobnicate/);
     assert.match(cli(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
+    const misplaced = cli(['run', '--dry-run']);
+    assert.equal(misplaced.code, 2);
+    assert.match(misplaced.stderr, /--dry-run is an option of replay, not of run/);
   });
 
   it('run exits non-zero with a clear message when its port is taken', async () => {

@@ -2,7 +2,7 @@ import type { SchemaObject } from 'ajv';
 import type { ConfigProblem } from './config/problems.js';
 import type { DeadLetterStore } from './deadletter/dead-letter-store.js';
 import type { LogsRequest } from './otlp/model.js';
-import type { PipelineResult } from './pipeline/pipeline.js';
+import type { PipelineResult, RecordLimits } from './pipeline/pipeline.js';
 import type { SpooledRecord } from './spool/spooled-record.js';
 import type { Logger } from './telemetry/logger.js';
 import type { Metrics } from './telemetry/metrics.js';
@@ -18,9 +18,9 @@ export interface ComponentContext {
   readonly deadLetters: DeadLetterStore;
 }
 
-/** Receivers hand decoded requests to the pipeline and answer with what it returns. */
+/** Receivers hand decoded requests to the pipeline (with their per-record limits) and answer with what it returns. */
 export interface LogsConsumer {
-  consume(request: LogsRequest): Promise<PipelineResult>;
+  consume(request: LogsRequest, limits?: RecordLimits): Promise<PipelineResult>;
 }
 
 export interface Receiver {

@@ -1,6 +1,7 @@
 import type { ExporterFactory, ReceiverFactory } from './component.js';
 import { fileExporterFactory } from './exporters/file/factory.js';
 import { sapAuditLogExporterFactory } from './exporters/sap-auditlog/factory.js';
+import { splunkHecExporterFactory } from './exporters/splunk-hec/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
 
 /** Every component type the sidecar knows, by the `type` used in config ids (`type` or `type/name`). */
@@ -15,6 +16,7 @@ export function defaultRegistry(): ComponentRegistry {
     exporters: new Map<string, ExporterFactory>([
       [fileExporterFactory.type, fileExporterFactory],
       [sapAuditLogExporterFactory.type, sapAuditLogExporterFactory],
+      [splunkHecExporterFactory.type, splunkHecExporterFactory],
     ]),
   };
 }

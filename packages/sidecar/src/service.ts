@@ -9,7 +9,7 @@ import { ReplayRequestWatcher } from './deadletter/replay-requests.js';
 import { retryPolicy, type DeliveryConfig } from './delivery/config.js';
 import { ExporterQueue } from './delivery/exporter-queue.js';
 import type { LogsRequest } from './otlp/model.js';
-import { AuditPipeline, type PipelineResult } from './pipeline/pipeline.js';
+import { AuditPipeline, type PipelineResult, type RecordLimits } from './pipeline/pipeline.js';
 import { SpoolSink } from './pipeline/spool-sink.js';
 import { Spool } from './spool/spool.js';
 import { lockDirectory } from './storage/lock.js';
@@ -154,9 +154,9 @@ export class Service {
   private consumerFor(receiver: string, pipeline: AuditPipeline): LogsConsumer {
     const metrics = this.metrics;
     return {
-      async consume(request: LogsRequest): Promise<PipelineResult> {
+      async consume(request: LogsRequest, limits?: RecordLimits): Promise<PipelineResult> {
         try {
-          const result = await pipeline.process(request);
+          const result = await pipeline.process(request, limits);
           if (result.accepted > 0) metrics.receiverRecords.inc({ receiver, outcome: 'accepted' }, result.accepted);
           if (result.rejected.length > 0)
             metrics.receiverRecords.inc({ receiver, outcome: 'rejected' }, result.rejected.length);

@@ -61,6 +61,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unexpected argument: ${rest[0]!}\n\n${USAGE}`);
     return 2;
   }
+  const replayOnly = (['exporter', 'reason', 'dry-run'] as const).filter((o) => values[o] !== undefined);
+  if (command !== 'replay' && replayOnly.length > 0) {
+    process.stderr.write(`--${replayOnly[0]!} is an option of replay, not of ${command}\n\n${USAGE}`);
+    return 2;
+  }
   switch (command) {
     case 'run':
       return runCommand(values.config);

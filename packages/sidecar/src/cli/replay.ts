@@ -44,9 +44,9 @@ export async function replayCommand(
     return 2;
   }
   let result: ReplayResult;
-  const pid = await lockHolder(storage);
-  if (pid !== undefined) {
-    process.stdout.write(`asking the running sidecar (pid ${pid}) to replay\n`);
+  const holder = await lockHolder(storage);
+  if (holder !== undefined) {
+    process.stdout.write(`asking the running sidecar (${holder}) to replay\n`);
     result = await requestReplay(storage, filter, 60_000);
   } else {
     const unlock = await lockDirectory(storage);
@@ -60,6 +60,8 @@ export async function replayCommand(
       cacheBytes: 1024 * 1024,
       consumers: exporters,
       logger,
+      // Exporters of the sidecar that this config does not list keep their place in the spool.
+      keepOtherCursors: true,
     });
     try {
       result = await replayDeadLetters(deadLetters, spool, exporters, filter);

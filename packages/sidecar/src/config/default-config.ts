@@ -4,12 +4,14 @@
 export const DEFAULT_CONFIG_SOURCE = '<embedded default: collector-config/default.yaml>';
 
 export const DEFAULT_CONFIG_YAML = `# otel-audit default configuration: what \`otel-audit run\` (and \`npm start\`) uses without --config.
-# OTLP/HTTP on loopback only; every audit record is written to a local JSON Lines file.
+# OTLP/HTTP and OTLP/gRPC on loopback only; every audit record is written to a local JSON Lines file.
 receivers:
   otlp:
     protocols:
       http:
         endpoint: 127.0.0.1:4318
+      grpc:
+        endpoint: 127.0.0.1:4317
 
 exporters:
   file:

@@ -175,6 +175,17 @@ export function parseConfig(text: string, options: ParseOptions): ServiceConfig 
   ];
   if (Array.isArray(pipeline.receivers)) checkRefs(pipelineName, 'receivers', pipeline.receivers, receivers, problems);
   if (Array.isArray(pipeline.exporters)) checkRefs(pipelineName, 'exporters', pipeline.exporters, exporters, problems);
+  const storage = root.extensions?.storage;
+  if (storage !== undefined && problems.length === 0) {
+    const max = parseSize(storage.max_size);
+    const segment = parseSize(storage.segment_size);
+    if (max < 4 * segment) {
+      problems.push({
+        path: 'extensions.storage.max_size',
+        message: `must be at least 4 times segment_size (${storage.segment_size}): a segment is deleted only once every exporter is past it`,
+      });
+    }
+  }
   const address = root.service?.telemetry?.address;
   if (typeof address === 'string' && new RegExp(String(ENDPOINT_SCHEMA['pattern'])).test(address)) {
     problems.push(...checkEndpointPort(address, 'service.telemetry.address'));

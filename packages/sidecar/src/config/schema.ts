@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type SchemaObject } from 'ajv';
 import type { ConfigProblem, PathSegment } from './problems.js';
+import { SIZE_PATTERN } from './size.js';
 import { formatPath } from './problems.js';
 
 export type { SchemaObject };
@@ -73,6 +74,7 @@ function patternMessage(e: ErrorObject): string {
   const pattern = String(e.params['pattern']);
   if (pattern === ENDPOINT_SCHEMA['pattern']) return 'must be host:port (e.g. 127.0.0.1:4318 or [::1]:4318)';
   if (pattern === DURATION_SCHEMA['pattern']) return 'must be a duration such as 500ms, 5s, 2m or 1h';
+  if (pattern === SIZE_PATTERN) return 'must be a size such as 1048576, 512KiB, 16MiB or 1GiB';
   return `must match ${pattern}`;
 }
 

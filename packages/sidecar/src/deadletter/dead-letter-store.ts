@@ -92,7 +92,7 @@ class DeadLetterFile {
           }
         });
       const keep = await decide(lines);
-      if (keep.length === lines.length) return;
+      if (keep.length === lines.length && keep.every((l, i) => l.raw === lines[i]!.raw)) return;
       const tmp = `${this.path}.tmp`;
       const out = await open(tmp, 'w');
       try {

@@ -82,8 +82,8 @@ export async function replayDeadLetters(
         }
       }
       replayed[component] = inputs.length;
-      if (filter.dryRun || inputs.length === 0) return lines;
-      await spool.append(inputs);
+      if (filter.dryRun) return lines;
+      if (inputs.length > 0) await spool.append(inputs);
       return keep;
     });
   }

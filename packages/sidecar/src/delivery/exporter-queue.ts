@@ -91,7 +91,15 @@ export class ExporterQueue {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
       }
-      const batch = await this.reader.read(this.options.batchSize, this.options.maxBatchBytes, this.stopReading.signal);
+      let batch;
+      try {
+        batch = await this.reader.read(this.options.batchSize, this.options.maxBatchBytes, this.stopReading.signal);
+      } catch (err) {
+        // An I/O error reading the spool: keep the cursor where it is and try again.
+        this.logger.error({ err }, 'cannot read the spool; retrying');
+        await sleep(backoffMs(this.options.retry, 3), this.stopReading.signal);
+        continue;
+      }
       if (batch === undefined) break;
       const entry: InFlight = {
         end: batch.end,
@@ -102,8 +110,7 @@ export class ExporterQueue {
       const p: Promise<void> = this.deliver(batch.records)
         .then(
           () => this.finished(entry),
-          (err: unknown) =>
-            this.logger.debug({ err, exporter: this.id }, 'batch left in the spool for after the restart'),
+          (err: unknown) => this.logger.debug({ err }, 'batch left in the spool for after the restart'),
         )
         .finally(() => batches.delete(p));
       batches.add(p);
@@ -131,10 +138,10 @@ export class ExporterQueue {
       try {
         outcome = await this.exporter.export(pending);
       } catch (err) {
+        this.metrics.exportDuration.observe({ exporter: this.id }, (performance.now() - start) / 1000);
         const retryAfter = err instanceof RetryableExportError ? err.retryAfterMs : undefined;
         const reason = err instanceof Error ? err.message : String(err);
-        if (!(err instanceof RetryableExportError))
-          this.logger.error({ err, exporter: this.id }, 'export failed unexpectedly; retrying');
+        if (!(err instanceof RetryableExportError)) this.logger.error({ err }, 'export failed unexpectedly; retrying');
         await this.backoff(attempt, pending.length, reason, retryAfter);
         continue;
       }
@@ -164,15 +171,14 @@ export class ExporterQueue {
   ): Promise<void> {
     this.metrics.exporterRecords.inc({ exporter: this.id, outcome: 'retried' }, records);
     const delay = Math.max(retryAfterMs ?? 0, backoffMs(this.options.retry, attempt));
-    if (this.failure === undefined)
-      this.logger.warn({ exporter: this.id, reason, retryInMs: delay }, 'delivery failing; retrying');
-    else this.logger.debug({ exporter: this.id, reason, attempt, retryInMs: delay }, 'delivery still failing');
+    if (this.failure === undefined) this.logger.warn({ reason, retryInMs: delay }, 'delivery failing; retrying');
+    else this.logger.debug({ reason, attempt, retryInMs: delay }, 'delivery still failing');
     this.failure = reason;
     await sleep(delay, this.abort.signal);
   }
 
   private recovered(): void {
-    if (this.failure !== undefined) this.logger.info({ exporter: this.id }, 'delivery recovered');
+    if (this.failure !== undefined) this.logger.info('delivery recovered');
     this.failure = undefined;
   }
 
@@ -204,7 +210,7 @@ export class ExporterQueue {
         await this.deadLetters.write(this.id, letters);
         break;
       } catch (err) {
-        this.logger.error({ err, exporter: this.id }, 'cannot write dead letters; retrying');
+        this.logger.error({ err }, 'cannot write dead letters; retrying');
         await sleep(backoffMs(this.options.retry, attempt), this.abort.signal);
         if (this.abort.signal.aborted) throw err;
       }

@@ -2,6 +2,8 @@ import { KeyValueList, type AnyValue, type KeyValue } from '@otel-audit/semconv'
 import {
   DEFAULT_DECODE_LIMITS,
   OtlpDecodeError,
+  tooDeep,
+  tooManyRecords,
   type DecodeLimits,
   type InstrumentationScope,
   type LogRecord,
@@ -24,7 +26,11 @@ export function decodeLogsRequestJson(text: string, limits: DecodeLimits = DEFAU
     throw new OtlpDecodeError(`invalid JSON: ${(err as Error).message}`);
   }
   const obj = asObject(root, '$');
-  return { resourceLogs: list(obj['resourceLogs'], 'resourceLogs', (v, p) => readResourceLogs(v, p, limits)) };
+  const request = { resourceLogs: list(obj['resourceLogs'], 'resourceLogs', (v, p) => readResourceLogs(v, p, limits)) };
+  let records = 0;
+  for (const rl of request.resourceLogs) for (const sl of rl.scopeLogs) records += sl.logRecords.length;
+  if (records > limits.maxRecords) throw tooManyRecords(limits);
+  return request;
 }
 
 type Json = Record<string, unknown>;
@@ -189,12 +195,12 @@ function anyValue(v: unknown, path: string, depth: number, limits: DecodeLimits)
   if ('doubleValue' in o) return double(o['doubleValue'], `${path}.doubleValue`);
   if ('bytesValue' in o) return base64(o['bytesValue'], `${path}.bytesValue`);
   if ('arrayValue' in o) {
-    if (depth + 1 > limits.maxDepth) fail(path, `AnyValue nesting deeper than ${limits.maxDepth} levels`);
+    if (depth + 1 > limits.maxDepth) throw tooDeep(limits);
     const arr = o['arrayValue'] == null ? {} : asObject(o['arrayValue'], `${path}.arrayValue`);
     return list(arr['values'], `${path}.arrayValue.values`, (x, p) => anyValue(x, p, depth + 1, limits));
   }
   if ('kvlistValue' in o) {
-    if (depth + 1 > limits.maxDepth) fail(path, `AnyValue nesting deeper than ${limits.maxDepth} levels`);
+    if (depth + 1 > limits.maxDepth) throw tooDeep(limits);
     const kvl = o['kvlistValue'] == null ? {} : asObject(o['kvlistValue'], `${path}.kvlistValue`);
     return new KeyValueList(keyValues(kvl['values'], `${path}.kvlistValue.values`, depth + 1, limits));
   }

@@ -3,6 +3,8 @@ import {
   DEFAULT_DECODE_LIMITS,
   newLogRecord,
   OtlpDecodeError,
+  tooDeep,
+  tooManyRecords,
   type DecodeLimits,
   type InstrumentationScope,
   type LogRecord,
@@ -29,10 +31,15 @@ const T_LEN_3 = tag(3, LEN);
 export function decodeLogsRequestProto(buf: Buffer, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): LogsRequest {
   const r = new ProtoReader(buf);
   const resourceLogs: ResourceLogs[] = [];
+  let records = 0;
   while (r.pos < r.end) {
     const t = r.uint32();
-    if (t === T_LEN_1) resourceLogs.push(readResourceLogs(r, r.delimitedEnd(), limits));
-    else r.skip(t & 7, t >>> 3);
+    if (t === T_LEN_1) {
+      const rl = readResourceLogs(r, r.delimitedEnd(), limits);
+      for (const sl of rl.scopeLogs) records += sl.logRecords.length;
+      if (records > limits.maxRecords) throw tooManyRecords(limits);
+      resourceLogs.push(rl);
+    } else r.skip(t & 7, t >>> 3);
   }
   return { resourceLogs };
 }
@@ -87,6 +94,7 @@ function readScopeLogs(r: ProtoReader, end: number, limits: DecodeLimits): Scope
         out.scope = readScope(r, r.delimitedEnd(), limits);
         break;
       case T_LEN_2:
+        if (out.logRecords.length >= limits.maxRecords) throw tooManyRecords(limits);
         out.logRecords.push(readLogRecord(r, r.delimitedEnd(), limits));
         break;
       case T_LEN_3:
@@ -239,9 +247,7 @@ function readAnyValue(r: ProtoReader, end: number, depth: number, limits: Decode
 }
 
 function checkDepth(depth: number, limits: DecodeLimits): void {
-  if (depth > limits.maxDepth) {
-    throw new OtlpDecodeError(`AnyValue nesting deeper than ${limits.maxDepth} levels`);
-  }
+  if (depth > limits.maxDepth) throw tooDeep(limits);
 }
 
 function readArray(r: ProtoReader, end: number, depth: number, limits: DecodeLimits): AnyValue[] {

@@ -30,24 +30,6 @@ export function encodeExportResponse(encoding: OtlpEncoding, partial: PartialSuc
   return new ProtoWriter().message(1, inner).finish();
 }
 
-/** gRPC status codes used by the receivers. */
-export const GrpcCode = {
-  OK: 0,
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  UNAUTHENTICATED: 16,
-} as const;
-export type GrpcCode = (typeof GrpcCode)[keyof typeof GrpcCode];
-
 const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
 
 /** `google.rpc.RetryInfo { google.protobuf.Duration retry_delay = 1; }` */
@@ -59,7 +41,7 @@ export function encodeRetryInfo(delayMs: number): Buffer {
 }
 
 /** `google.rpc.Status`, the body of every OTLP/HTTP error response. */
-export function encodeStatus(encoding: OtlpEncoding, code: GrpcCode, message: string, retryDelayMs?: number): Buffer {
+export function encodeStatus(encoding: OtlpEncoding, code: number, message: string, retryDelayMs?: number): Buffer {
   if (encoding === 'json') {
     const details =
       retryDelayMs === undefined

@@ -66,13 +66,30 @@ export function newLogRecord(): LogRecord {
 
 /** Thrown by both decoders; the receiver answers 400 / INVALID_ARGUMENT with its message. */
 export class OtlpDecodeError extends Error {
-  override readonly name = 'OtlpDecodeError';
+  override name = 'OtlpDecodeError';
+}
+
+/** The request is well formed but beyond a configured limit: 413 / RESOURCE_EXHAUSTED (not retryable). */
+export class OtlpLimitError extends OtlpDecodeError {
+  override name = 'OtlpLimitError';
 }
 
 /** Limits applied while decoding, so hostile input cannot exhaust memory or the stack. */
 export interface DecodeLimits {
   /** Maximum nesting of AnyValue arrays / kvlists. */
   readonly maxDepth: number;
+  /** Maximum log records in one request. */
+  readonly maxRecords: number;
 }
 
-export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxDepth: 32 };
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxDepth: 32, maxRecords: 100_000 };
+
+export function tooManyRecords(limits: DecodeLimits): OtlpLimitError {
+  return new OtlpLimitError(
+    `the request has more than ${limits.maxRecords} log records; send them in smaller requests`,
+  );
+}
+
+export function tooDeep(limits: DecodeLimits): OtlpLimitError {
+  return new OtlpLimitError(`AnyValue nesting deeper than ${limits.maxDepth} levels`);
+}

@@ -6,6 +6,8 @@ import {
   keyValuesToJson,
   mapAuditRecord,
   SplunkAttr,
+  KeyValueList,
+  type AnyValue,
   type AuditEventName,
   type KeyValue,
   type ValidationIssue,
@@ -45,13 +47,26 @@ const MAX_ERROR_MESSAGE = 64 * 1024;
  * decode → **validate/map** → sink. Maps each audit record to its SAP message; rejected records go
  * to the dead-letter store and are reported back; both writes are durable before it resolves.
  */
+/** Per-record limits (the request-level ones are enforced while decoding). */
+export interface RecordLimits {
+  readonly maxAttributes: number;
+  /** Longest string value (attribute, nested value or body), in characters. */
+  readonly maxValueLength: number;
+}
+
+const NO_LIMITS: RecordLimits = { maxAttributes: Infinity, maxValueLength: Infinity };
+
 export class AuditPipeline {
   constructor(
     private readonly sink: RecordSink,
     private readonly deadLetters: DeadLetterWriter,
   ) {}
 
-  async process(request: LogsRequest, receivedAtMs: number = Date.now()): Promise<PipelineResult> {
+  async process(
+    request: LogsRequest,
+    limits: RecordLimits = NO_LIMITS,
+    receivedAtMs: number = Date.now(),
+  ): Promise<PipelineResult> {
     const accepted: AuditRecord[] = [];
     const rejected: RejectedRecord[] = [];
     const letters: DeadLetter[] = [];
@@ -69,6 +84,12 @@ export class AuditPipeline {
           const eventName = eventNameOf(record);
           if (eventName === undefined) {
             ignored++;
+            continue;
+          }
+          const overLimit = limitIssues(record, limits);
+          if (overLimit !== undefined) {
+            rejected.push({ index, uuid: undefined, issues: overLimit });
+            letters.push(receiverDeadLetter(eventName, undefined, overLimit, record, rl.resource, sl.scope));
             continue;
           }
           const time = recordTime(record, receivedAtMs, receiveTime);
@@ -125,6 +146,38 @@ function eventNameOf(record: LogRecord): string | undefined {
     }
   }
   return name.startsWith(AUDIT_EVENT_PREFIX) ? name : undefined;
+}
+
+/** Problems with a record's size, or undefined when it is within the limits. */
+function limitIssues(record: LogRecord, limits: RecordLimits): ValidationIssue[] | undefined {
+  const attributes = record.attributes;
+  if (attributes.length > limits.maxAttributes) {
+    return [
+      { field: 'attributes', message: `${attributes.length} attributes; at most ${limits.maxAttributes} are accepted` },
+    ];
+  }
+  let issues: ValidationIssue[] | undefined;
+  const check = (field: string, v: AnyValue) => {
+    const longest = longestString(v);
+    if (longest > limits.maxValueLength) {
+      (issues ??= []).push({
+        field,
+        message: `a value of ${longest} characters; at most ${limits.maxValueLength} are accepted`,
+      });
+    }
+  };
+  check('body', record.body);
+  for (const kv of attributes) check(kv.key, kv.value);
+  return issues;
+}
+
+function longestString(v: AnyValue): number {
+  if (typeof v === 'string') return v.length;
+  if (v instanceof KeyValueList)
+    return v.values.reduce((m, kv) => Math.max(m, kv.key.length, longestString(kv.value)), 0);
+  if (Array.isArray(v)) return (v as readonly AnyValue[]).reduce((m: number, x) => Math.max(m, longestString(x)), 0);
+  if (v instanceof Uint8Array) return v.length;
+  return 0;
 }
 
 /** CONTRACT §1: time_unix_nano, else observed_time_unix_nano, else the receive time. */

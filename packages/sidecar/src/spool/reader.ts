@@ -103,8 +103,19 @@ export class SpoolReader {
     while (at < data.length && records.length < maxRecords && (at === 0 || at < maxBytes)) {
       const r = parseEntry(data, at);
       if (r.kind === 'entry') {
-        const record = decodePayload(r.seq, r.payload);
-        if (record.targets === undefined || record.targets.includes(this.consumer)) records.push(record);
+        let record: SpooledRecord | undefined;
+        try {
+          record = decodePayload(r.seq, r.payload);
+        } catch (err) {
+          // Checksum fine but unreadable (written by a newer version?): skip it, loudly.
+          this.spool.logger.error(
+            { consumer: this.consumer, seq: r.seq, err: (err as Error).message },
+            'skipped an unreadable spool record',
+          );
+          this.spool.reportDamage(r.size, `${this.position.segment}:${this.position.offset + at}`);
+        }
+        if (record !== undefined && (record.targets === undefined || record.targets.includes(this.consumer)))
+          records.push(record);
         nextSeq = r.seq + 1;
         at += r.size;
       } else if (r.kind === 'incomplete') {
@@ -164,7 +175,7 @@ export class SpoolReader {
       { consumer: this.consumer, segment: this.position.segment, offset: this.position.offset },
       why,
     );
-    this.spool.reportDamage(size - this.position.offset);
+    this.spool.reportDamage(size - this.position.offset, `${this.position.segment}:${this.position.offset}`);
     return this.advance({ records: [], consumed: size - this.position.offset, nextSeq: this.position.seq });
   }
 
@@ -182,7 +193,7 @@ export class SpoolReader {
       },
       'skipped damaged spool data',
     );
-    this.spool.reportDamage(to - from);
+    this.spool.reportDamage(to - from, `${this.position.segment}:${this.position.offset + from}`);
     return to;
   }
 }

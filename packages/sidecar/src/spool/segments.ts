@@ -46,6 +46,8 @@ export interface TailScan {
   readonly entries: number;
   /** Bytes that were not valid entries (torn tail or damage). */
   readonly skippedBytes: number;
+  /** Where damage starts, and how long it is (the torn tail included). */
+  readonly damage: readonly { readonly offset: number; readonly bytes: number }[];
 }
 
 /**
@@ -68,6 +70,7 @@ export async function scanSegment(path: string, logger: Logger): Promise<TailSca
     let entries = 0;
     let skipped = 0;
     let validSize = 0;
+    const damage: { offset: number; bytes: number }[] = [];
     while (at < read) {
       const r = parseEntry(buf.subarray(0, read), at);
       if (r.kind === 'entry') {
@@ -81,16 +84,18 @@ export async function scanSegment(path: string, logger: Logger): Promise<TailSca
       const next = nextValidEntry(buf.subarray(0, read), at + 1);
       if (next < 0) {
         skipped += read - at;
+        damage.push({ offset: at, bytes: read - at });
         break;
       }
       skipped += next - at;
+      damage.push({ offset: at, bytes: next - at });
       logger.warn(
         { segment: path, offset: at, bytes: next - at, reason: r.kind === 'corrupt' ? r.reason : 'truncated' },
         'skipped damaged spool data',
       );
       at = next;
     }
-    return { validSize, lastSeq, entries, skippedBytes: skipped };
+    return { validSize, lastSeq, entries, skippedBytes: skipped, damage };
   } finally {
     await fh.close();
   }

@@ -35,6 +35,8 @@ export interface SpoolOptions {
   readonly observer?: SpoolObserver;
   /** How long cursor updates may stay in memory before they are persisted. */
   readonly cursorFlushMs?: number;
+  /** Keep the cursors of consumers not in `consumers` (tools that open the spool with another config). */
+  readonly keepOtherCursors?: boolean;
 }
 
 /** Measurements the spool reports (wired to Prometheus by the service). */
@@ -82,6 +84,7 @@ export class Spool {
   private cursorTimer: NodeJS.Timeout | undefined;
   private cursorSave: Promise<void> = Promise.resolve();
   private writeError: Error | undefined;
+  private readonly damageSeen = new Set<string>();
   private closed = false;
 
   private constructor(
@@ -104,6 +107,7 @@ export class Spool {
     await mkdir(dir, { recursive: true });
     let segments = await listSegments(dir);
     let nextSeq = 1;
+    const damageSeen: string[] = [];
     if (segments.length === 0) {
       segments = [{ id: 1, size: 0 }];
     } else {
@@ -115,6 +119,7 @@ export class Spool {
           'spool recovery: cut off a torn or damaged tail',
         );
         options.observer?.onDamage?.(scan.skippedBytes);
+        for (const d of scan.damage) damageSeen.push(`${last.id}:${d.offset}`);
       }
       if (scan.validSize !== last.size) {
         await truncate(segmentPath(dir, last.id), scan.validSize);
@@ -144,12 +149,13 @@ export class Spool {
         cursors.set(consumer, c);
       }
     }
-    for (const consumer of stored.keys()) {
-      if (!cursors.has(consumer)) {
-        options.logger.warn({ consumer }, 'dropping the spool cursor of an exporter that is no longer configured');
-      }
+    for (const [consumer, cursor] of stored) {
+      if (cursors.has(consumer)) continue;
+      if (options.keepOtherCursors) cursors.set(consumer, cursor);
+      else options.logger.warn({ consumer }, 'dropping the spool cursor of an exporter that is no longer configured');
     }
     const spool = new Spool(options, segments, active, nextSeq, cursors);
+    for (const where of damageSeen) spool.damageSeen.add(where);
     await spool.persistCursors();
     return spool;
   }
@@ -307,7 +313,10 @@ export class Spool {
     return this.closed;
   }
 
-  reportDamage(bytes: number): void {
+  /** Counts damaged bytes once per place (`segment:offset`), however many readers step over them. */
+  reportDamage(bytes: number, where: string): void {
+    if (this.damageSeen.has(where)) return;
+    this.damageSeen.add(where);
     this.options.observer?.onDamage?.(bytes);
   }
 

@@ -10,6 +10,13 @@ import { ConfigError, formatProblem } from '../../src/config/problems.js';
 // Tests run from dist/test/config; the fixtures stay in the source tree.
 const TESTDATA = fileURLToPath(new URL('../../../test/config/testdata/', import.meta.url));
 const registry = defaultRegistry();
+const LIMITS = {
+  max_records_per_request: 10_000,
+  max_attributes_per_record: 512,
+  max_attribute_value_length: 65_536,
+  max_nesting_depth: 16,
+  max_decompression_ratio: 100,
+};
 
 function load(name: string, env: Record<string, string> = {}): ServiceConfig {
   return parseConfig(readFileSync(TESTDATA + name, 'utf8'), { source: name, registry, env, baseDir: '/work' });
@@ -49,7 +56,15 @@ describe('config loading', () => {
       ...delivery,
     });
     assert.deepEqual(c.receivers[0]!.config, {
-      protocols: { http: { endpoint: '127.0.0.1:14318', logs_url_path: '/v1/logs', max_request_body_size: 1048576 } },
+      protocols: {
+        http: {
+          endpoint: '127.0.0.1:14318',
+          logs_url_path: '/v1/logs',
+          max_request_body_size: 1048576,
+          insecure: false,
+        },
+      },
+      limits: LIMITS,
     });
     assert.deepEqual(c.storage, {
       directory: '/var/lib/otel-audit',
@@ -64,17 +79,25 @@ describe('config loading', () => {
   });
 
   it('takes an env value over the default', () => {
-    const c = load('full.yaml', { ARCHIVE_DIR: '/a', OTLP_HTTP_ENDPOINT: '0.0.0.0:4318' });
+    const c = load('full.yaml', { ARCHIVE_DIR: '/a', OTLP_HTTP_ENDPOINT: '127.0.0.1:5318' });
     assert.equal(
       (c.receivers[0]!.config as { protocols: { http: { endpoint: string } } }).protocols.http.endpoint,
-      '0.0.0.0:4318',
+      '127.0.0.1:5318',
     );
   });
 
   it('enables a protocol given without settings and applies defaults', () => {
     const c = load('minimal.yaml');
     assert.deepEqual(c.receivers[0]!.config, {
-      protocols: { http: { endpoint: '127.0.0.1:4318', logs_url_path: '/v1/logs', max_request_body_size: 20971520 } },
+      protocols: {
+        http: {
+          endpoint: '127.0.0.1:4318',
+          logs_url_path: '/v1/logs',
+          max_request_body_size: 20971520,
+          insecure: false,
+        },
+      },
+      limits: LIMITS,
     });
     assert.deepEqual(c.storage, {
       directory: '/work/audit-data/spool',
@@ -125,7 +148,7 @@ describe('config problems name the key path and line', () => {
       [
         'bad_references.yaml:13:25: service.pipelines.audit.receivers[1]: "jaeger" is not defined under receivers (defined: otlp)',
         'bad_references.yaml:14:25: service.pipelines.audit.exporters[1]: "file/missing" is not defined under exporters (defined: file, splunk_hek)',
-        'bad_references.yaml:8:3: exporters.splunk_hek: unknown exporter type "splunk_hek" (known: file, sap_auditlog)',
+        'bad_references.yaml:8:3: exporters.splunk_hek: unknown exporter type "splunk_hek" (known: file, sap_auditlog, splunk_hec)',
       ].sort(),
     );
   });
@@ -165,5 +188,59 @@ describe('environment expansion', () => {
     const yaml = DEFAULT_CONFIG_YAML.replace('./audit-data/audit.jsonl', '/tmp/$$HOME/${env:X:-x}.jsonl');
     const c = parseConfig(yaml, { source: 't', registry, env: {} });
     assert.equal((c.exporters[0]!.config as { path: string }).path, '/tmp/$HOME/x.jsonl');
+  });
+});
+
+describe('receiver exposure', () => {
+  const yaml = (http: string) =>
+    `receivers:\n  otlp:\n    protocols:\n      http:\n${http}\nexporters:\n  file:\n    path: a.jsonl\nservice:\n  pipelines:\n    audit:\n      receivers: [otlp]\n      exporters: [file]\n`;
+  const problems = (http: string) => {
+    try {
+      parseConfig(yaml(http), { source: 't', registry, env: {} });
+      return [];
+    } catch (err) {
+      return (err as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+    }
+  };
+
+  it('refuses a non-loopback endpoint without TLS or auth, unless insecure is set', () => {
+    assert.deepEqual(problems('        endpoint: 0.0.0.0:4318'), [
+      'receivers.otlp.protocols.http.endpoint: 0.0.0.0:4318 accepts connections from other hosts, but neither tls nor auth is configured; configure one of them, or set insecure: true to accept this',
+    ]);
+    assert.deepEqual(problems('        endpoint: 0.0.0.0:4318\n        insecure: true'), []);
+    assert.deepEqual(
+      problems('        endpoint: "[::]:4318"\n        auth:\n          bearer_tokens_file: /etc/tokens'),
+      [],
+    );
+    assert.deepEqual(
+      problems('        endpoint: 10.0.0.1:4318\n        tls:\n          cert_file: c\n          key_file: k'),
+      [],
+    );
+    assert.deepEqual(problems('        endpoint: "[::1]:4318"'), []);
+    assert.deepEqual(problems('        endpoint: 0.0.0.0:4318\n        auth: {}'), [
+      'receivers.otlp.protocols.http.auth: give bearer_tokens or bearer_tokens_file',
+    ]);
+  });
+});
+
+describe('storage sizes', () => {
+  it('needs max_size to hold at least four segments, and explains sizes', () => {
+    const yaml = (storage: string) =>
+      `receivers:\n  otlp:\n    protocols:\n      http:\nexporters:\n  file:\n    path: a.jsonl\nextensions:\n  storage:\n${storage}\nservice:\n  pipelines:\n    audit:\n      receivers: [otlp]\n      exporters: [file]\n`;
+    const problems = (storage: string) => {
+      try {
+        parseConfig(yaml(storage), { source: 't', registry, env: {} });
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+      }
+    };
+    assert.deepEqual(problems('    max_size: 64KiB\n    segment_size: 64KiB'), [
+      'extensions.storage.max_size: must be at least 4 times segment_size (64KiB): a segment is deleted only once every exporter is past it',
+    ]);
+    assert.deepEqual(problems('    max_size: lots'), [
+      'extensions.storage.max_size: must be a size such as 1048576, 512KiB, 16MiB or 1GiB',
+    ]);
+    assert.deepEqual(problems('    max_size: 256MiB\n    segment_size: 8MiB'), []);
   });
 });

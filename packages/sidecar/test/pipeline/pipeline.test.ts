@@ -132,6 +132,7 @@ describe('audit pipeline', () => {
         record({ eventName: 'audit.security_event', body: 'b', observedTimeUnixNano: 2000000000n }),
         record({ eventName: 'audit.security_event', body: 'c' }),
       ]),
+      undefined,
       Date.UTC(2026, 10, 21, 12, 0, 0, 7),
     );
     assert.deepEqual(
@@ -195,6 +196,28 @@ describe('audit pipeline', () => {
     await assert.rejects(
       failing.process(request([record({ eventName: 'audit.security_event', body: 'x' })])),
       /disk full/,
+    );
+  });
+
+  it('rejects records over the per-record limits, naming the limit', async () => {
+    written.length = 0;
+    const many: Record<string, AnyValue> = {};
+    for (let i = 0; i < 20; i++) many[`x.${i}`] = 'v';
+    const result = await pipeline.process(
+      request([
+        record({ eventName: 'audit.security_event', body: 'x' }, many),
+        record({ eventName: 'audit.security_event', body: 'y'.repeat(300) }),
+        record({ eventName: 'audit.security_event', body: 'ok' }),
+      ]),
+      { maxAttributes: 10, maxValueLength: 100 },
+    );
+    assert.equal(result.accepted, 1);
+    assert.deepEqual(
+      result.rejected.map((r) => r.issues.map((i) => `${i.field}: ${i.message}`)),
+      [
+        ['attributes: 20 attributes; at most 10 are accepted'],
+        ['body: a value of 300 characters; at most 100 are accepted'],
+      ],
     );
   });
 });

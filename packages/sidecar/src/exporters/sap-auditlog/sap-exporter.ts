@@ -7,7 +7,7 @@ import { eventTypeOf, type SpooledRecord } from '../../spool/spooled-record.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { SapAuditLogConfig } from './config.js';
 import { directoryFingerprint, resolveCredentials, type AuditLogCredentials } from './credentials.js';
-import { createAgent, NetworkError, retryAfterMs, send, snippet } from './http.js';
+import { createAgent, NetworkError, retryAfterMs, send, snippet } from '../http-util.js';
 import { TokenError, TokenProvider } from './token-provider.js';
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -1,5 +1,5 @@
 import type { AgentOptions } from 'node:https';
-import { createAgent, NetworkError, retryAfterMs, send, snippet } from './http.js';
+import { createAgent, NetworkError, retryAfterMs, send, snippet } from '../http-util.js';
 import type { AuditLogCredentials } from './credentials.js';
 
 /** Fetching a token failed; `retryable` is false when the UAA refused the credentials. */

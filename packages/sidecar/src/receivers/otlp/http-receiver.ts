@@ -1,23 +1,21 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
+import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { BackpressureError, type LogsConsumer } from '../../component.js';
+import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
+import type { LogsConsumer } from '../../component.js';
+import { parseEndpoint } from '../../config/schema.js';
 import { decodeLogsRequestJson } from '../../otlp/decode-json.js';
 import { decodeLogsRequestProto } from '../../otlp/decode-proto.js';
-import {
-  CONTENT_TYPE,
-  encodeExportResponse,
-  encodeStatus,
-  GrpcCode,
-  type OtlpEncoding,
-} from '../../otlp/encode-response.js';
-import { OtlpDecodeError, type LogsRequest } from '../../otlp/model.js';
-import { formatRejections } from '../../pipeline/pipeline.js';
+import { CONTENT_TYPE, encodeExportResponse, encodeStatus, type OtlpEncoding } from '../../otlp/encode-response.js';
+import type { DecodeLimits, LogsRequest } from '../../otlp/model.js';
+import { formatRejections, type RecordLimits } from '../../pipeline/pipeline.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
-import { parseEndpoint } from '../../config/schema.js';
-import type { OtlpHttpConfig } from './config.js';
+import type { OtlpHttpConfig, ReceiverLimits } from './config.js';
+import { ReceiverError, toReceiverError } from './errors.js';
+import { BearerAuth, readTlsMaterial, watchTlsMaterial } from './security.js';
 
 const gunzipAsync = promisify<InputType, ZlibOptions, Buffer>(gunzip);
 const inflateAsync = promisify<InputType, ZlibOptions, Buffer>(inflate);
@@ -28,42 +26,53 @@ const inflateAsync = promisify<InputType, ZlibOptions, Buffer>(inflate);
  */
 const DISCARD_FACTOR = 4;
 
-/** Retry-After for 503s when the pipeline failed for a reason that may pass (disk error...). */
-const UNAVAILABLE_RETRY_MS = 1000;
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: GrpcCode,
-    message: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
-}
-
-/** OTLP/HTTP logs receiver: POST /v1/logs, protobuf or JSON, optionally gzip/deflate compressed. */
+/**
+ * OTLP/HTTP logs receiver: POST /v1/logs, protobuf or JSON, optionally gzip/deflate compressed,
+ * over plain HTTP or TLS (mTLS with a client CA), optionally behind bearer-token authentication.
+ */
 export class OtlpHttpReceiver {
-  private server: Server | undefined;
+  private server: Server | HttpsServer | undefined;
   private readonly maxBody: number;
+  private readonly decodeLimits: DecodeLimits;
+  private readonly recordLimits: RecordLimits;
+  private readonly auth: BearerAuth | undefined;
+  private stopWatchingTls: (() => void) | undefined;
 
   constructor(
     private readonly id: string,
     private readonly config: OtlpHttpConfig,
+    private readonly limits: ReceiverLimits,
     private readonly consumer: LogsConsumer,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
   ) {
     this.maxBody = config.max_request_body_size;
+    this.decodeLimits = { maxDepth: limits.max_nesting_depth, maxRecords: limits.max_records_per_request };
+    this.recordLimits = {
+      maxAttributes: limits.max_attributes_per_record,
+      maxValueLength: limits.max_attribute_value_length,
+    };
+    this.auth = config.auth ? new BearerAuth(config.auth, logger) : undefined;
   }
 
   async start(): Promise<void> {
-    const server = createServer(
-      { requestTimeout: 60_000, headersTimeout: 30_000, keepAliveTimeout: 65_000 },
-      (req, res) => {
-        void this.handle(req, res);
-      },
-    );
+    await this.auth?.start();
+    const options = { requestTimeout: 60_000, headersTimeout: 30_000, keepAliveTimeout: 65_000 };
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    let server: Server | HttpsServer;
+    const tls = this.config.tls;
+    if (tls) {
+      const material = await readTlsMaterial(tls);
+      const mtls = material.ca !== undefined;
+      const https = createHttpsServer(
+        { ...options, ...material, requestCert: mtls, rejectUnauthorized: mtls },
+        handler,
+      );
+      this.stopWatchingTls = watchTlsMaterial(tls, (m) => https.setSecureContext({ ...m }), this.logger);
+      server = https;
+    } else {
+      server = createHttpServer(options, handler);
+    }
     const { host, port } = parseEndpoint(this.config.endpoint);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -82,6 +91,8 @@ export class OtlpHttpReceiver {
   }
 
   async shutdown(): Promise<void> {
+    this.auth?.stop();
+    this.stopWatchingTls?.();
     const server = this.server;
     if (!server) return;
     this.server = undefined;
@@ -92,60 +103,54 @@ export class OtlpHttpReceiver {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
     let encoding: OtlpEncoding = 'json';
     try {
       const path = (req.url ?? '/').split('?', 1)[0];
       if (path !== this.config.logs_url_path) {
-        throw new HttpError(
-          404,
-          GrpcCode.NOT_FOUND,
+        throw new ReceiverError(
+          'not-found',
           `not found: ${path ?? ''}; OTLP logs are accepted at ${this.config.logs_url_path}`,
         );
       }
       if (req.method !== 'POST') {
         res.setHeader('Allow', 'POST');
-        throw new HttpError(405, GrpcCode.UNIMPLEMENTED, `method ${req.method ?? ''} not allowed, supported: [POST]`);
+        throw new ReceiverError('method', `method ${req.method ?? ''} not allowed, supported: [POST]`);
+      }
+      if (this.auth !== undefined && !this.auth.accepts(req.headers.authorization)) {
+        res.setHeader('WWW-Authenticate', 'Bearer');
+        req.resume();
+        throw new ReceiverError('unauthenticated', 'missing or invalid bearer token');
       }
       const requestEncoding = encodingOf(req.headers['content-type']);
       if (requestEncoding === undefined) {
-        throw new HttpError(
-          415,
-          GrpcCode.INVALID_ARGUMENT,
+        throw new ReceiverError(
+          'media-type',
           `unsupported content type ${JSON.stringify(req.headers['content-type'] ?? '')}, supported: [application/x-protobuf, application/json]`,
         );
       }
       encoding = requestEncoding;
       const body = await this.readBody(req);
       const request = this.decode(encoding, body);
-      const result = await this.consumer.consume(request);
+      const result = await this.consumer.consume(request, this.recordLimits);
       const partial =
         result.rejected.length > 0
           ? { rejectedLogRecords: result.rejected.length, errorMessage: formatRejections(result) }
           : undefined;
       this.reply(res, 200, encoding, encodeExportResponse(encoding, partial));
     } catch (err) {
-      const e = this.toHttpError(err);
+      const e = toReceiverError(err, this.logger);
       // After a refused upload the rest of its body may still be in flight: do not reuse the connection.
-      if (e.status === 413) res.setHeader('Connection', 'close');
+      if (e.httpStatus === 413) res.setHeader('Connection', 'close');
       if (e.retryAfterMs !== undefined)
         res.setHeader('Retry-After', String(Math.max(1, Math.ceil(e.retryAfterMs / 1000))));
-      this.reply(res, e.status, encoding, encodeStatus(encoding, e.code, e.message));
+      this.reply(res, e.httpStatus, encoding, encodeStatus(encoding, e.grpcCode, e.message));
+    } finally {
+      this.metrics.receiverRequestDuration.observe(
+        { receiver: this.id, protocol: 'http' },
+        (performance.now() - started) / 1000,
+      );
     }
-  }
-
-  private toHttpError(err: unknown): HttpError {
-    if (err instanceof HttpError) return err;
-    if (err instanceof OtlpDecodeError) return new HttpError(400, GrpcCode.INVALID_ARGUMENT, err.message);
-    if (err instanceof BackpressureError) {
-      return new HttpError(429, GrpcCode.RESOURCE_EXHAUSTED, err.message, err.retryAfterMs);
-    }
-    this.logger.error({ err }, 'could not store received records; the client will retry');
-    return new HttpError(
-      503,
-      GrpcCode.UNAVAILABLE,
-      'records could not be stored durably; retry later',
-      UNAVAILABLE_RETRY_MS,
-    );
   }
 
   private reply(res: ServerResponse, status: number, encoding: OtlpEncoding, body: Buffer): void {
@@ -157,56 +162,52 @@ export class OtlpHttpReceiver {
     res.end(body);
   }
 
-  /** Reads the body, refusing it (413) as soon as it exceeds the limit. */
+  /** Reads the body, refusing it (413) as soon as it exceeds the limit; decompresses with bounds. */
   private async readBody(req: IncomingMessage): Promise<Buffer> {
     const compression = (req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
     if (compression !== 'identity' && compression !== 'gzip' && compression !== 'deflate') {
-      throw new HttpError(
-        415,
-        GrpcCode.INVALID_ARGUMENT,
+      throw new ReceiverError(
+        'media-type',
         `unsupported content encoding ${JSON.stringify(compression)}, supported: [gzip, deflate]`,
       );
     }
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > this.maxBody) {
       await discard(req, this.maxBody * DISCARD_FACTOR);
-      throw this.tooLarge(declared);
+      throw this.tooLarge(`request body of ${declared} bytes`);
     }
     const raw = await readLimited(req, this.maxBody, Number.isFinite(declared) ? declared : undefined);
     if (raw === undefined) {
       await discard(req, this.maxBody * DISCARD_FACTOR);
-      throw this.tooLarge();
+      throw this.tooLarge('request body');
     }
     if (compression === 'identity') return raw;
+    // Bounded by the size limit and by the ratio limit, whichever is smaller (decompression bombs).
+    const limit = Math.min(this.maxBody, Math.max(64 * 1024, raw.length * this.limits.max_decompression_ratio));
     try {
-      const opts = { maxOutputLength: this.maxBody };
+      const opts = { maxOutputLength: limit };
       return await (compression === 'gzip' ? gunzipAsync(raw, opts) : inflateAsync(raw, opts));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        throw new HttpError(
-          413,
-          GrpcCode.INVALID_ARGUMENT,
-          `decompressed body exceeds the limit of ${this.maxBody} bytes`,
-        );
+        throw limit < this.maxBody
+          ? new ReceiverError(
+              'too-large',
+              `body decompresses to more than ${this.limits.max_decompression_ratio} times its size (max_decompression_ratio)`,
+            )
+          : this.tooLarge('decompressed body');
       }
-      throw new HttpError(
-        400,
-        GrpcCode.INVALID_ARGUMENT,
-        `cannot decompress ${compression} body: ${(err as Error).message}`,
-      );
+      throw new ReceiverError('bad-request', `cannot decompress ${compression} body: ${(err as Error).message}`);
     }
   }
 
-  private tooLarge(size?: number): HttpError {
-    return new HttpError(
-      413,
-      GrpcCode.INVALID_ARGUMENT,
-      `request body${size === undefined ? '' : ` of ${size} bytes`} exceeds the limit of ${this.maxBody} bytes`,
-    );
+  private tooLarge(what: string): ReceiverError {
+    return new ReceiverError('too-large', `${what} exceeds the limit of ${this.maxBody} bytes`);
   }
 
   private decode(encoding: OtlpEncoding, body: Buffer): LogsRequest {
-    return encoding === 'protobuf' ? decodeLogsRequestProto(body) : decodeLogsRequestJson(body.toString('utf8'));
+    return encoding === 'protobuf'
+      ? decodeLogsRequestProto(body, this.decodeLimits)
+      : decodeLogsRequestJson(body.toString('utf8'), this.decodeLimits);
   }
 }
 
@@ -272,6 +273,6 @@ function readLimited(req: IncomingMessage, limit: number, declared: number | und
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, declared === size ? declared : size));
     });
     req.on('error', reject);
-    req.on('aborted', () => reject(new HttpError(400, GrpcCode.CANCELLED, 'request aborted by the client')));
+    req.on('aborted', () => reject(new ReceiverError('bad-request', 'request aborted by the client')));
   });
 }

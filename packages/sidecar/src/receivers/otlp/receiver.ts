@@ -1,29 +1,53 @@
 import type { ComponentContext, LogsConsumer, Receiver } from '../../component.js';
 import type { OtlpReceiverConfig } from './config.js';
+import { OtlpGrpcReceiver } from './grpc-receiver.js';
 import { OtlpHttpReceiver } from './http-receiver.js';
+import { exposureProblem } from './security.js';
 
 /** The `otlp` receiver: one server per configured protocol, all feeding the same pipeline. */
 export class OtlpReceiver implements Receiver {
   private readonly http: OtlpHttpReceiver | undefined;
+  private readonly grpc: OtlpGrpcReceiver | undefined;
+  private readonly logger;
 
-  constructor(config: OtlpReceiverConfig, ctx: ComponentContext, consumer: LogsConsumer) {
-    const logger = ctx.logger.child({ receiver: ctx.id });
-    const http = config.protocols.http;
-    this.http = http ? new OtlpHttpReceiver(ctx.id, http, consumer, logger, ctx.metrics) : undefined;
+  constructor(
+    private readonly config: OtlpReceiverConfig,
+    ctx: ComponentContext,
+    consumer: LogsConsumer,
+  ) {
+    this.logger = ctx.logger.child({ receiver: ctx.id });
+    const { http, grpc } = config.protocols;
+    this.http = http
+      ? new OtlpHttpReceiver(ctx.id, http, config.limits, consumer, this.logger, ctx.metrics)
+      : undefined;
+    this.grpc = grpc
+      ? new OtlpGrpcReceiver(ctx.id, grpc, config.limits, consumer, this.logger, ctx.metrics)
+      : undefined;
   }
 
   async start(): Promise<void> {
+    for (const [protocol, p] of Object.entries(this.config.protocols)) {
+      if (p?.insecure && exposureProblem(p.endpoint, p.tls, p.auth, false) !== undefined) {
+        this.logger.warn(
+          { protocol, endpoint: p.endpoint },
+          'insecure: true — this receiver accepts unauthenticated, unencrypted audit records from other hosts',
+        );
+      }
+    }
     await this.http?.start();
+    await this.grpc?.start();
   }
 
   async shutdown(): Promise<void> {
-    await this.http?.shutdown();
+    await Promise.all([this.http?.shutdown(), this.grpc?.shutdown()]);
   }
 
   addresses(): Record<string, string> {
     const out: Record<string, string> = {};
     const http = this.http?.address();
     if (http !== undefined) out['http'] = http;
+    const grpc = this.grpc?.address();
+    if (grpc !== undefined) out['grpc'] = grpc;
     return out;
   }
 }

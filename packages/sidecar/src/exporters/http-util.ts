@@ -1,6 +1,8 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type AgentOptions } from 'node:https';
 
+/* HTTP client helpers shared by the exporters that post to an HTTP API (sap_auditlog, splunk_hec). */
+
 export interface HttpResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;

@@ -1,0 +1,107 @@
+import type { SchemaObject } from 'ajv';
+import type { ConfigProblem } from '../../config/problems.js';
+import { DURATION_SCHEMA } from '../../config/schema.js';
+import { parseSize, SIZE_SCHEMA } from '../../config/size.js';
+import { deliverySchema, type DeliveryConfig } from '../../delivery/config.js';
+import { fieldProblem } from './events.js';
+
+export interface SplunkHecConfig extends DeliveryConfig {
+  /** HEC base URL, e.g. `https://splunk.example:8088`; `/services/collector/event` is appended. */
+  endpoint: string;
+  /** The HEC token (a secret: `${env:SPLUNK_HEC_TOKEN}`). */
+  token: string;
+  /** Metadata for every event unless the record carries its own (`com.splunk.*`, `host.name`). */
+  source?: string;
+  sourcetype?: string;
+  index?: string;
+  host?: string;
+  /** Values of the local record sent as indexed fields (`fields`), by name. */
+  fields: string[];
+  disable_compression: boolean;
+  /** gzip level, 1 (fastest) to 9 (smallest). */
+  compression_level: number;
+  /** Largest request body before compression; larger batches are split, a larger single event is dead-lettered. */
+  max_content_length: string | number;
+  /** Per-request timeout. */
+  timeout: string;
+  /** HEC requests in flight at once. */
+  max_concurrency: number;
+  /** Query `/services/collector/health` at start and log the result. */
+  health_check_enabled: boolean;
+  /** Indexer acknowledgement: records count as delivered only once HEC acknowledges them. */
+  ack: boolean;
+  /** Resend a request whose events were not acknowledged within this time. */
+  ack_timeout: string;
+  /** How often pending acknowledgements are queried. */
+  ack_poll_interval: string;
+  tls: {
+    /** Extra CA certificates (PEM file) to trust for the HEC endpoint. */
+    ca_file?: string;
+    /** Client certificate and key (PEM files) for HEC behind mutual TLS. */
+    cert_file?: string;
+    key_file?: string;
+    insecure_skip_verify: boolean;
+  };
+}
+
+/** Splunk's HEC limit (`limits.conf [http_input] max_content_length`) cannot be larger than this (~800 MB). */
+export const MAX_CONTENT_LENGTH_LIMIT = 838_860_800;
+const MIN_CONTENT_LENGTH = 1024;
+
+const metadata: SchemaObject = { type: 'string', minLength: 1 };
+
+export const splunkHecSchema: SchemaObject = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['endpoint', 'token'],
+  properties: {
+    endpoint: { type: 'string', pattern: '^https?://[^/?#\\s]+(/[^?#\\s]*)?$' },
+    token: { type: 'string', minLength: 1 },
+    source: metadata,
+    sourcetype: metadata,
+    index: metadata,
+    host: metadata,
+    fields: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [] },
+    disable_compression: { type: 'boolean', default: false },
+    compression_level: { type: 'integer', minimum: 1, maximum: 9, default: 1 },
+    max_content_length: { ...SIZE_SCHEMA, default: '1MiB' },
+    timeout: { ...DURATION_SCHEMA, default: '10s' },
+    max_concurrency: { type: 'integer', minimum: 1, maximum: 256, default: 16 },
+    health_check_enabled: { type: 'boolean', default: true },
+    ack: { type: 'boolean', default: false },
+    ack_timeout: { ...DURATION_SCHEMA, default: '60s' },
+    ack_poll_interval: { ...DURATION_SCHEMA, default: '1s' },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        ca_file: { type: 'string', minLength: 1 },
+        cert_file: { type: 'string', minLength: 1 },
+        key_file: { type: 'string', minLength: 1 },
+        insecure_skip_verify: { type: 'boolean', default: false },
+      },
+    },
+    ...deliverySchema({ numConsumers: 16, batchSize: 4096 }),
+  },
+};
+
+/** Checks beyond the schema (`path` is the exporter's key path). */
+export function checkSplunkHecConfig(config: SplunkHecConfig, path: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const size = parseSize(config.max_content_length);
+  if (!(size >= MIN_CONTENT_LENGTH && size <= MAX_CONTENT_LENGTH_LIMIT)) {
+    problems.push({
+      path: `${path}.max_content_length`,
+      message: `must be between 1KiB and ${MAX_CONTENT_LENGTH_LIMIT} bytes (HEC's own limit)`,
+    });
+  }
+  if ((config.tls.cert_file === undefined) !== (config.tls.key_file === undefined)) {
+    problems.push({ path: `${path}.tls`, message: 'give cert_file and key_file together (a client certificate)' });
+  }
+  config.fields.forEach((name, i) => {
+    const problem = fieldProblem(name);
+    if (problem !== undefined) problems.push({ path: `${path}.fields[${i}]`, message: problem });
+  });
+  return problems;
+}

@@ -1,0 +1,360 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent, AgentOptions } from 'node:https';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import { RetryableExportError, type Exporter, type ExportOutcome } from '../../component.js';
+import { parseDuration } from '../../config/schema.js';
+import { parseSize } from '../../config/size.js';
+import type { SpooledRecord } from '../../spool/spooled-record.js';
+import type { Logger } from '../../telemetry/logger.js';
+import { createAgent, NetworkError, send, snippet } from '../http-util.js';
+import { AckTracker } from './ack.js';
+import { classify, type HecVerdict } from './codes.js';
+import type { SplunkHecConfig } from './config.js';
+import { encodeEvents, EventBuilder, planRequests, type HecEvent } from './events.js';
+
+const gzip = promisify(gzipCallback);
+/** zlib's output chunk: large enough that a compressed request is one chunk, not a dozen callbacks. */
+const GZIP_CHUNK_BYTES = 256 * 1024;
+
+/** The HEC URLs under the configured endpoint. */
+export interface HecUrls {
+  readonly event: URL;
+  readonly ack: URL;
+  readonly health: URL;
+  /** The endpoint for messages: origin and path prefix, never credentials. */
+  readonly display: string;
+}
+
+/**
+ * `endpoint` is the HEC base URL (`https://splunk:8088`); a path ending in `/services/collector`,
+ * `/services/collector/event` or `/services/collector/event/1.0` (as Collector configs often have
+ * it) is accepted too, and anything before it is kept as a prefix (HEC behind a path-routing proxy).
+ */
+export function hecUrls(endpoint: string): HecUrls {
+  const url = new URL(endpoint);
+  const prefix = url.pathname.replace(/\/+$/, '').replace(/\/services\/collector(\/event(\/1\.0)?)?$/, '');
+  const at = (path: string) => new URL(`${url.origin}${prefix}${path}`);
+  return {
+    event: at('/services/collector/event'),
+    ack: at('/services/collector/ack'),
+    health: at('/services/collector/health'),
+    display: `${url.origin}${prefix}`,
+  };
+}
+
+/** Request buffers larger than this are not kept for reuse. */
+const REUSE_MAX_BYTES = 4 * 1024 * 1024;
+
+/**
+ * At most `limit` requests at a time, served in order. Each slot keeps the buffer its requests are
+ * encoded into, so that a steady stream of requests does not allocate (and page in, and collect)
+ * a new megabyte-sized buffer each time.
+ */
+class Slots {
+  private readonly idle: (Buffer | undefined)[];
+  private readonly waiting: ((buffer: Buffer | undefined) => void)[] = [];
+
+  constructor(
+    limit: number,
+    private readonly bufferBytes: number,
+  ) {
+    this.idle = Array.from({ length: limit }, () => undefined);
+  }
+
+  /** A slot's buffer (none when requests may be too large to keep one per slot). */
+  acquire(): Promise<Buffer | undefined> {
+    if (this.idle.length === 0) return new Promise((resolve) => this.waiting.push(resolve));
+    const buffer = this.idle.pop();
+    return Promise.resolve(
+      buffer ?? (this.bufferBytes <= REUSE_MAX_BYTES ? Buffer.allocUnsafeSlow(this.bufferBytes) : undefined),
+    );
+  }
+
+  release(buffer: Buffer | undefined): void {
+    const next = this.waiting.shift();
+    if (next !== undefined) next(buffer);
+    else this.idle.push(buffer);
+  }
+}
+
+/** What became of the records of one export call, by position in the batch (unnamed: delivered). */
+class BatchResult {
+  readonly rejected = new Map<number, string>();
+  readonly retry = new Set<number>();
+  private retryReason: string | undefined;
+  private retryAfterMs: number | undefined;
+
+  constructor(private readonly size: number) {}
+
+  reject(position: number, reason: string): void {
+    this.rejected.set(position, reason);
+  }
+
+  again(position: number, reason: string, retryAfterMs?: number): void {
+    this.retry.add(position);
+    this.retryReason ??= reason;
+    if (retryAfterMs !== undefined) this.retryAfterMs = Math.max(this.retryAfterMs ?? 0, retryAfterMs);
+  }
+
+  outcome(): ExportOutcome {
+    if (this.size > 0 && this.retry.size === this.size)
+      throw new RetryableExportError(this.retryReason!, this.retryAfterMs);
+    return {
+      ...(this.rejected.size > 0 ? { rejected: [...this.rejected].map(([index, reason]) => ({ index, reason })) } : {}),
+      ...(this.retry.size > 0
+        ? { retry: { indexes: [...this.retry], reason: this.retryReason!, retryAfterMs: this.retryAfterMs } }
+        : {}),
+    };
+  }
+}
+
+/**
+ * The `splunk_hec` exporter: records as HEC events (the local record as `event`, metadata from the
+ * record over the config, indexed `fields`), grouped per index into gzip requests under
+ * `max_content_length`, up to `max_concurrency` requests in flight. HEC's answers are mapped in
+ * `classify`: a bad event is found (by `invalid-event-number`, else by bisection) and dead-lettered
+ * alone while the rest of its request is sent again; load, outages and setup problems (a refused
+ * token) keep the records for a retry. With `ack: true`, a request's records count as delivered
+ * only once HEC acknowledges that they are indexed.
+ */
+export class SplunkHecExporter implements Exporter {
+  private readonly urls: HecUrls;
+  private readonly builder: EventBuilder;
+  private readonly maxBytes: number;
+  private readonly timeoutMs: number;
+  private readonly slots: Slots;
+  private readonly headers: Record<string, string>;
+  private readonly ackHeaders: Record<string, string>;
+  private agent: HttpAgent | HttpsAgent | undefined;
+  private acks: AckTracker | undefined;
+  private health: Promise<void> | undefined;
+  private warnedNoAckId = false;
+  private closing = false;
+
+  constructor(
+    readonly id: string,
+    private readonly config: SplunkHecConfig,
+    private readonly logger: Logger,
+  ) {
+    this.urls = hecUrls(config.endpoint);
+    this.builder = new EventBuilder(
+      { host: config.host, source: config.source, sourcetype: config.sourcetype, index: config.index },
+      config.fields,
+    );
+    this.maxBytes = parseSize(config.max_content_length);
+    this.timeoutMs = parseDuration(config.timeout);
+    this.slots = new Slots(config.max_concurrency, this.maxBytes);
+    const channel = config.ack ? randomUUID() : undefined;
+    const common: Record<string, string> = {
+      Authorization: `Splunk ${config.token}`,
+      'Content-Type': 'application/json',
+      'User-Agent': 'otel-audit',
+      ...(channel === undefined ? {} : { 'X-Splunk-Request-Channel': channel }),
+    };
+    this.ackHeaders = common;
+    this.headers = config.disable_compression ? common : { ...common, 'Content-Encoding': 'gzip' };
+  }
+
+  async start(): Promise<void> {
+    const tls: AgentOptions = { rejectUnauthorized: !this.config.tls.insecure_skip_verify };
+    const { ca_file, cert_file, key_file } = this.config.tls;
+    if (ca_file !== undefined) tls.ca = await readTlsFile(ca_file, 'tls.ca_file');
+    if (cert_file !== undefined) tls.cert = await readTlsFile(cert_file, 'tls.cert_file');
+    if (key_file !== undefined) tls.key = await readTlsFile(key_file, 'tls.key_file');
+    // Event requests are bounded by the slots; the extra sockets keep ack queries from queueing behind them.
+    this.agent = createAgent(this.urls.event.href, this.config.max_concurrency + 2, tls);
+    if (this.config.ack) {
+      this.acks = new AckTracker(
+        (ids) => this.queryAcks(ids),
+        parseDuration(this.config.ack_poll_interval),
+        parseDuration(this.config.ack_timeout),
+        this.logger,
+      );
+    }
+    this.logger.info(
+      {
+        endpoint: this.urls.display,
+        index: this.config.index ?? '(token default)',
+        ack: this.config.ack,
+        compression: this.config.disable_compression ? 'none' : `gzip level ${this.config.compression_level}`,
+        client_certificate: cert_file !== undefined,
+      },
+      'Splunk HEC exporter ready',
+    );
+    if (this.config.health_check_enabled) this.health = this.checkHealth();
+  }
+
+  async export(records: readonly SpooledRecord[]): Promise<ExportOutcome> {
+    const events = records.map((r, i) => this.builder.build(r, i));
+    const { requests, tooLarge } = planRequests(events, this.maxBytes);
+    const result = new BatchResult(records.length);
+    for (const e of tooLarge) {
+      result.reject(
+        e.position,
+        `the event is ${e.size} bytes with its HEC envelope, over max_content_length (${this.maxBytes} bytes): HEC would refuse every request holding it`,
+      );
+    }
+    await Promise.all(requests.map((r) => this.deliver(r, result)));
+    return result.outcome();
+  }
+
+  /**
+   * Sends one request's events until each is delivered, dead-lettered or left for a retry. HEC
+   * refuses a request with an invalid event as a whole: the event it names (or, if it names none,
+   * the ones bisection finds) is dead-lettered and the others are sent again, all of them, since
+   * nothing says which events before the bad one were indexed (at least once: a duplicate rather
+   * than a loss).
+   */
+  private async deliver(events: readonly HecEvent[], result: BatchResult): Promise<void> {
+    let pending = events;
+    while (pending.length > 0) {
+      const verdict = await this.post(pending);
+      switch (verdict.kind) {
+        case 'delivered':
+          return;
+        case 'retry':
+          for (const e of pending) result.again(e.position, verdict.reason, verdict.retryAfterMs);
+          return;
+        case 'bad-index':
+          for (const e of pending) {
+            if (e.ownIndex) {
+              result.reject(e.position, `${verdict.reason}: the record's index "${e.index}" (com.splunk.index)`);
+            } else {
+              // The configured index is a setup problem, not the records' fault: keep them.
+              result.again(e.position, `${verdict.reason}: the configured index "${e.index}"; fix index`);
+            }
+          }
+          return;
+        case 'bad-event':
+        case 'too-large': {
+          if (pending.length === 1) {
+            result.reject(pending[0]!.position, verdict.reason);
+            return;
+          }
+          const n = verdict.kind === 'bad-event' ? verdict.invalidEvent : undefined;
+          if (n !== undefined && n >= 0 && n < pending.length) {
+            result.reject(pending[n]!.position, `${verdict.reason}, invalid-event-number ${n} of ${pending.length}`);
+            pending = pending.filter((_, i) => i !== n);
+            continue;
+          }
+          const half = pending.length >>> 1;
+          await Promise.all([this.deliver(pending.slice(0, half), result), this.deliver(pending.slice(half), result)]);
+          return;
+        }
+      }
+    }
+  }
+
+  /** One POST of `events`; with ack, resolves only once they are acknowledged (or not, in time). */
+  private async post(events: readonly HecEvent[]): Promise<HecVerdict> {
+    const buffer = await this.slots.acquire();
+    let verdict: HecVerdict;
+    try {
+      const raw = encodeEvents(events, buffer);
+      const body = this.config.disable_compression
+        ? raw
+        : await gzip(raw, { level: this.config.compression_level, chunkSize: GZIP_CHUNK_BYTES });
+      const res = await send(this.urls.event, {
+        method: 'POST',
+        headers: { ...this.headers, 'Content-Length': body.length },
+        body,
+        agent: this.agent!,
+        timeoutMs: this.timeoutMs,
+      });
+      verdict = classify(res.status, res.body, res.headers);
+    } catch (err) {
+      if (!(err instanceof NetworkError)) throw err;
+      verdict = { kind: 'retry', reason: `Splunk HEC ${err.message}` };
+    } finally {
+      this.slots.release(buffer);
+    }
+    if (verdict.kind !== 'delivered' || this.acks === undefined) return verdict;
+    if (verdict.ackId === undefined) {
+      if (!this.warnedNoAckId) {
+        this.warnedNoAckId = true;
+        this.logger.warn(
+          'ack is on but Splunk HEC answers without an ackId (indexer acknowledgement is off for the token): records count as delivered when HEC accepts them',
+        );
+      }
+      return verdict;
+    }
+    if (await this.acks.wait(verdict.ackId)) return verdict;
+    return {
+      kind: 'retry',
+      reason: `Splunk HEC did not acknowledge ackId ${verdict.ackId} (${events.length} events) within ack_timeout ${this.config.ack_timeout}: sending them again`,
+    };
+  }
+
+  private async queryAcks(ids: readonly number[]): Promise<ReadonlySet<number>> {
+    const body = JSON.stringify({ acks: ids });
+    let res;
+    try {
+      res = await send(this.urls.ack, {
+        method: 'POST',
+        headers: { ...this.ackHeaders, 'Content-Length': Buffer.byteLength(body) },
+        body,
+        agent: this.agent!,
+        timeoutMs: this.timeoutMs,
+      });
+    } catch (err) {
+      if (err instanceof NetworkError) throw new Error(`Splunk HEC ${err.message}`);
+      throw err;
+    }
+    let acks: unknown;
+    try {
+      acks = (JSON.parse(res.body) as { acks?: unknown }).acks;
+    } catch {
+      acks = undefined;
+    }
+    if (res.status !== 200 || typeof acks !== 'object' || acks === null) {
+      throw new Error(`Splunk HEC ack query: HTTP ${res.status}${res.body ? `: ${snippet(res.body)}` : ''}`);
+    }
+    const done = new Set<number>();
+    for (const [id, ok] of Object.entries(acks as Record<string, unknown>)) if (ok === true) done.add(Number(id));
+    return done;
+  }
+
+  /** Logs what `GET /services/collector/health` says; never fails the start (records wait in the spool). */
+  private async checkHealth(): Promise<void> {
+    const where = { endpoint: this.urls.display };
+    try {
+      const res = await send(this.urls.health, {
+        method: 'GET',
+        headers: { 'User-Agent': 'otel-audit' },
+        agent: this.agent!,
+        timeoutMs: this.timeoutMs,
+      });
+      if (res.status === 200) this.logger.info({ ...where, status: res.status }, 'Splunk HEC is healthy');
+      else {
+        this.logger.warn(
+          { ...where, status: res.status, response: snippet(res.body) },
+          'Splunk HEC reports a problem; records are kept in the spool until it takes them',
+        );
+      }
+    } catch (err) {
+      if (this.closing) return;
+      this.logger.warn(
+        { ...where, err: (err as Error).message },
+        'Splunk HEC is unreachable; records are kept in the spool until it takes them',
+      );
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    this.closing = true;
+    await this.acks?.close();
+    this.agent?.destroy();
+    await this.health;
+  }
+}
+
+async function readTlsFile(path: string, key: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new Error(`splunk_hec ${key}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}

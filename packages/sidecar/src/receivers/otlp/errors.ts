@@ -1,0 +1,58 @@
+import { status } from '@grpc/grpc-js';
+import { BackpressureError } from '../../component.js';
+import { OtlpDecodeError, OtlpLimitError } from '../../otlp/model.js';
+import type { Logger } from '../../telemetry/logger.js';
+
+/** Retry-After for failures to store records that may pass (a disk error...). */
+const UNAVAILABLE_RETRY_MS = 1000;
+
+export type ReceiverErrorKind =
+  | 'bad-request'
+  | 'too-large'
+  | 'unauthenticated'
+  | 'not-found'
+  | 'method'
+  | 'media-type'
+  | 'backpressure'
+  | 'unavailable';
+
+/**
+ * Every way a receiver can refuse a request, mapped in one place to the HTTP status and the gRPC
+ * code (as the OTLP spec and the Collector's receiver do): retryable ones (429, 503 /
+ * RESOURCE_EXHAUSTED with RetryInfo, UNAVAILABLE) carry a delay; the others are final.
+ */
+const MAP: Record<ReceiverErrorKind, { http: number; grpc: status }> = {
+  'bad-request': { http: 400, grpc: status.INVALID_ARGUMENT },
+  'too-large': { http: 413, grpc: status.RESOURCE_EXHAUSTED },
+  unauthenticated: { http: 401, grpc: status.UNAUTHENTICATED },
+  'not-found': { http: 404, grpc: status.NOT_FOUND },
+  method: { http: 405, grpc: status.UNIMPLEMENTED },
+  'media-type': { http: 415, grpc: status.INVALID_ARGUMENT },
+  backpressure: { http: 429, grpc: status.RESOURCE_EXHAUSTED },
+  unavailable: { http: 503, grpc: status.UNAVAILABLE },
+};
+
+export class ReceiverError extends Error {
+  override readonly name = 'ReceiverError';
+  readonly httpStatus: number;
+  readonly grpcCode: status;
+
+  constructor(
+    readonly kind: ReceiverErrorKind,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.httpStatus = MAP[kind].http;
+    this.grpcCode = MAP[kind].grpc;
+  }
+}
+
+export function toReceiverError(err: unknown, logger: Logger): ReceiverError {
+  if (err instanceof ReceiverError) return err;
+  if (err instanceof OtlpLimitError) return new ReceiverError('too-large', err.message);
+  if (err instanceof OtlpDecodeError) return new ReceiverError('bad-request', err.message);
+  if (err instanceof BackpressureError) return new ReceiverError('backpressure', err.message, err.retryAfterMs);
+  logger.error({ err }, 'could not store received records; the client will retry');
+  return new ReceiverError('unavailable', 'records could not be stored durably; retry later', UNAVAILABLE_RETRY_MS);
+}

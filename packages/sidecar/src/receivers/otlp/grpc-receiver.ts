@@ -1,0 +1,161 @@
+import {
+  Metadata,
+  Server,
+  ServerCredentials,
+  experimental,
+  status,
+  type ServerUnaryCall,
+  type sendUnaryData,
+  type ServiceError,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { performance } from 'node:perf_hooks';
+import type { LogsConsumer } from '../../component.js';
+import { parseDuration, parseEndpoint } from '../../config/schema.js';
+import { decodeLogsRequestProto } from '../../otlp/decode-proto.js';
+import { encodeExportResponse, encodeRetryInfo } from '../../otlp/encode-response.js';
+import type { DecodeLimits } from '../../otlp/model.js';
+import { ProtoWriter } from '../../otlp/proto-writer.js';
+import { formatRejections, type RecordLimits } from '../../pipeline/pipeline.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { Metrics } from '../../telemetry/metrics.js';
+import type { OtlpGrpcConfig, ReceiverLimits } from './config.js';
+import { ReceiverError, toReceiverError } from './errors.js';
+import { BearerAuth } from './security.js';
+
+export const EXPORT_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
+const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
+/** Responses stay well under what clients accept (4 MiB). */
+const MAX_SEND_MESSAGE = 4 * 1024 * 1024;
+
+const identity = (b: Buffer): Buffer => b;
+
+/** A `google.rpc.Status` with RetryInfo, sent in the `grpc-status-details-bin` trailer. */
+function statusDetails(code: number, message: string, retryAfterMs: number): Buffer {
+  const any = new ProtoWriter().string(1, RETRY_INFO_TYPE_URL).bytes(2, encodeRetryInfo(retryAfterMs));
+  return new ProtoWriter().int(1, code).string(2, message).message(3, any).finish();
+}
+
+/**
+ * OTLP/gRPC logs receiver (`LogsService/Export`) with `@grpc/grpc-js`: the same decoder and
+ * pipeline as HTTP, gzip as grpc-js negotiates it, max message size (after decompression), TLS or
+ * mTLS with certificates reloaded from their files, bearer-token auth on the `authorization` metadata.
+ */
+export class OtlpGrpcReceiver {
+  private server: Server | undefined;
+  private port = 0;
+  private readonly decodeLimits: DecodeLimits;
+  private readonly recordLimits: RecordLimits;
+  private readonly auth: BearerAuth | undefined;
+  private certificates: experimental.FileWatcherCertificateProvider | undefined;
+
+  constructor(
+    private readonly id: string,
+    private readonly config: OtlpGrpcConfig,
+    limits: ReceiverLimits,
+    private readonly consumer: LogsConsumer,
+    private readonly logger: Logger,
+    private readonly metrics: Metrics,
+  ) {
+    this.decodeLimits = { maxDepth: limits.max_nesting_depth, maxRecords: limits.max_records_per_request };
+    this.recordLimits = {
+      maxAttributes: limits.max_attributes_per_record,
+      maxValueLength: limits.max_attribute_value_length,
+    };
+    this.auth = config.auth ? new BearerAuth(config.auth, logger) : undefined;
+  }
+
+  async start(): Promise<void> {
+    await this.auth?.start();
+    const server = new Server({
+      'grpc.max_receive_message_length': this.config.max_request_body_size,
+      'grpc.max_send_message_length': MAX_SEND_MESSAGE,
+    });
+    const service = {
+      Export: {
+        path: EXPORT_PATH,
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: identity,
+        requestDeserialize: identity,
+        responseSerialize: identity,
+        responseDeserialize: identity,
+      },
+    };
+    const implementation: UntypedServiceImplementation = {
+      Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) =>
+        void this.export(call, callback),
+    };
+    server.addService(service, implementation);
+    const { host, port } = parseEndpoint(this.config.endpoint);
+    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    this.port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(address, this.credentials(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    });
+    this.server = server;
+  }
+
+  private credentials(): ServerCredentials {
+    const tls = this.config.tls;
+    if (tls === undefined) return ServerCredentials.createInsecure();
+    const provider = new experimental.FileWatcherCertificateProvider({
+      certificateFile: tls.cert_file,
+      privateKeyFile: tls.key_file,
+      ...(tls.client_ca_file === undefined ? {} : { caCertificateFile: tls.client_ca_file }),
+      refreshIntervalMs: parseDuration(tls.reload_interval),
+    });
+    this.certificates = provider;
+    // grpc-js names these parameters the other way round: the first one is the identity provider.
+    const mtls = tls.client_ca_file !== undefined;
+    return experimental.createCertificateProviderServerCredentials(provider, mtls ? provider : null, mtls);
+  }
+
+  address(): string | undefined {
+    if (this.server === undefined) return undefined;
+    const { host } = parseEndpoint(this.config.endpoint);
+    return host.includes(':') ? `[${host}]:${this.port}` : `${host}:${this.port}`;
+  }
+
+  async shutdown(): Promise<void> {
+    this.auth?.stop();
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  }
+
+  private async export(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): Promise<void> {
+    const started = performance.now();
+    let code = 'OK';
+    try {
+      const authorization = call.metadata.get('authorization')[0];
+      if (
+        this.auth !== undefined &&
+        !this.auth.accepts(typeof authorization === 'string' ? authorization : undefined)
+      ) {
+        throw new ReceiverError('unauthenticated', 'missing or invalid bearer token');
+      }
+      const request = decodeLogsRequestProto(call.request, this.decodeLimits);
+      const result = await this.consumer.consume(request, this.recordLimits);
+      const partial =
+        result.rejected.length > 0
+          ? { rejectedLogRecords: result.rejected.length, errorMessage: formatRejections(result) }
+          : undefined;
+      callback(null, encodeExportResponse('protobuf', partial));
+    } catch (err) {
+      const e = toReceiverError(err, this.logger);
+      code = status[e.grpcCode] ?? String(e.grpcCode);
+      const metadata = new Metadata();
+      if (e.retryAfterMs !== undefined)
+        metadata.set('grpc-status-details-bin', statusDetails(e.grpcCode, e.message, e.retryAfterMs));
+      const error: Partial<ServiceError> = { code: e.grpcCode, details: e.message, metadata };
+      callback(error);
+    } finally {
+      this.metrics.receiverRequests.inc({ receiver: this.id, protocol: 'grpc', status: code });
+      this.metrics.receiverRequestDuration.observe(
+        { receiver: this.id, protocol: 'grpc' },
+        (performance.now() - started) / 1000,
+      );
+    }
+  }
+}
