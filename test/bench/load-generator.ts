@@ -6,13 +6,15 @@
  *
  *   --target=HOST:PORT  --bodies=FILE  --records=N (records per body)
  *   --concurrency=8  --warmup=2  --duration=10
+ *   --protocol=http|grpc  OTLP/HTTP protobuf (default) or OTLP/gRPC with the same bodies
  *   --rate=N   paced (open-loop) mode: send N records/s whatever the answers, with at most
  *              --concurrency requests in flight; for latency at a given load
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { numberOption, requiredOption } from './bench-args.js';
+import * as grpc from '@grpc/grpc-js';
+import { numberOption, requiredOption, stringOption } from './bench-args.js';
 import { readBodiesFile } from './bodies-file.js';
 
 export interface LoadResult {
@@ -42,6 +44,7 @@ interface Options {
   readonly durationMs: number;
   /** Records per second in paced mode; 0: closed loop (as fast as the target answers). */
   readonly rate: number;
+  readonly protocol: 'http' | 'grpc';
 }
 
 async function readOptions(): Promise<Options> {
@@ -56,11 +59,52 @@ async function readOptions(): Promise<Options> {
     warmupMs: numberOption('warmup', 2, true) * 1000,
     durationMs: numberOption('duration', 10) * 1000,
     rate: numberOption('rate', 0, true),
+    protocol: stringOption('protocol') === 'grpc' ? 'grpc' : 'http',
   };
 }
 
 /** `ok`, `partial`, an HTTP status code, or `network`. */
 type Outcome = string;
+
+/** Sends one request body; resolves with its outcome. */
+type Send = (body: Buffer) => Promise<Outcome>;
+
+type ExportClient = grpc.Client & {
+  Export(
+    req: Buffer,
+    md: grpc.Metadata,
+    opts: grpc.CallOptions,
+    cb: (err: grpc.ServiceError | null, res?: Buffer) => void,
+  ): void;
+};
+
+function grpcSender(options: Options): { send: Send; close: () => void } {
+  const id = (b: Buffer) => b;
+  const Ctor = grpc.makeGenericClientConstructor(
+    {
+      Export: {
+        path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: id,
+        requestDeserialize: id,
+        responseSerialize: id,
+        responseDeserialize: id,
+      },
+    },
+    'LogsService',
+  );
+  const client = new Ctor(`${options.host}:${options.port}`, grpc.credentials.createInsecure(), {
+    'grpc.max_send_message_length': 64 * 1024 * 1024,
+  }) as unknown as ExportClient;
+  const send: Send = (body) =>
+    new Promise((resolve) =>
+      client.Export(body, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (err, res) =>
+        resolve(err ? `grpc-${grpc.status[err.code] ?? err.code}` : res && res.length > 0 ? 'partial' : 'ok'),
+      ),
+    );
+  return { send, close: () => client.close() };
+}
 
 function post(agent: Agent, options: Options, body: Buffer): Promise<Outcome> {
   return new Promise((resolve) => {
@@ -108,11 +152,11 @@ class Tally {
   }
 }
 
-async function worker(agent: Agent, options: Options, tally: Tally, next: () => Buffer, window: [number, number]) {
+async function worker(send: Send, tally: Tally, next: () => Buffer, window: [number, number]) {
   while (performance.now() < window[1]) {
     const body = next();
     const started = performance.now();
-    const outcome = await post(agent, options, body);
+    const outcome = await send(body);
     const ended = performance.now();
     tally.add(outcome, body.length, ended - started, ended >= window[0] && ended < window[1]);
     // Do not spin when the target is down or refusing.
@@ -147,7 +191,7 @@ function summarize(options: Options, tally: Tally): LoadResult {
 }
 
 /** Paced mode: one request every `recordsPerBody / rate` seconds; latency measured from the scheduled start. */
-async function paced(agent: Agent, options: Options, tally: Tally, next: () => Buffer, window: [number, number]) {
+async function paced(send: Send, options: Options, tally: Tally, next: () => Buffer, window: [number, number]) {
   const intervalMs = (1000 * options.recordsPerBody) / options.rate;
   const inFlight = new Set<Promise<void>>();
   for (let due = performance.now(); due < window[1]; due += intervalMs) {
@@ -156,7 +200,7 @@ async function paced(agent: Agent, options: Options, tally: Tally, next: () => B
     if (inFlight.size >= options.concurrency) await Promise.race(inFlight);
     const body = next();
     const scheduled = due;
-    const p: Promise<void> = post(agent, options, body).then((outcome) => {
+    const p: Promise<void> = send(body).then((outcome) => {
       const ended = performance.now();
       tally.add(outcome, body.length, ended - scheduled, ended >= window[0] && ended < window[1]);
       inFlight.delete(p);
@@ -173,10 +217,12 @@ async function run(options: Options): Promise<LoadResult> {
   const next = () => options.bodies[i++ % options.bodies.length]!;
   const windowStart = performance.now() + options.warmupMs;
   const window: [number, number] = [windowStart, windowStart + options.durationMs];
-  if (options.rate > 0) await paced(agent, options, tally, next, window);
-  else
-    await Promise.all(Array.from({ length: options.concurrency }, () => worker(agent, options, tally, next, window)));
+  const grpcClient = options.protocol === 'grpc' ? grpcSender(options) : undefined;
+  const send: Send = grpcClient?.send ?? ((body) => post(agent, options, body));
+  if (options.rate > 0) await paced(send, options, tally, next, window);
+  else await Promise.all(Array.from({ length: options.concurrency }, () => worker(send, tally, next, window)));
   agent.destroy();
+  grpcClient?.close();
   return summarize(options, tally);
 }
 

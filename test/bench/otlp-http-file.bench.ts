@@ -60,11 +60,14 @@ interface RunningTarget {
 
 interface Target {
   readonly name: string;
+  /** The load generator's protocol (default http). */
+  readonly protocol?: 'http' | 'grpc';
   start(dir: string): Promise<RunningTarget>;
 }
 
 const OTEL_AUDIT = 'otel-audit sidecar: OTLP/HTTP → spool → file exporter';
 const OTEL_AUDIT_NO_FSYNC = 'otel-audit, no fsync (spool and file)';
+const OTEL_AUDIT_GRPC = 'otel-audit sidecar: OTLP/gRPC → spool → file exporter';
 
 function report(what: string, stored: number, acknowledged: number): void {
   if (stored === acknowledged) {
@@ -167,6 +170,28 @@ function otelAuditTarget(pinning: Pinning, cpuProfDir: string | undefined, durab
   };
 }
 
+function otelAuditGrpcTarget(pinning: Pinning): Target {
+  const config = httpConfig({ exporters: '  file:\n    path: ./audit.jsonl', exporterIds: ['file'] }).replace(
+    '    protocols:\n',
+    '    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n        max_request_body_size: 67108864\n',
+  );
+  return {
+    name: OTEL_AUDIT_GRPC,
+    protocol: 'grpc',
+    async start(dir) {
+      const sidecar = await startSidecar({ config, dir, wrapper: [...pinning.target] });
+      return {
+        address: sidecar.endpoints['otlp/grpc']!,
+        verify: (result) => verifyAuditFile(dir, result.total.records),
+        async stop() {
+          const code = await sidecar.stop();
+          if (code !== 0) console.log(`  WARNING: the sidecar exited with ${code}:\n${sidecar.output.join('\n')}`);
+        },
+      };
+    },
+  };
+}
+
 function rawAppendTarget(name: string, mode: 'append' | 'append-fdatasync', pinning: Pinning): Target {
   return {
     name,
@@ -188,7 +213,14 @@ function rawAppendTarget(name: string, mode: 'append' | 'append-fdatasync', pinn
   };
 }
 
-async function runLoad(pinning: Pinning, options: BenchOptions, address: string, bodiesFile: string, rate = 0) {
+async function runLoad(
+  pinning: Pinning,
+  options: BenchOptions,
+  address: string,
+  bodiesFile: string,
+  rate = 0,
+  protocol = 'http',
+) {
   const child = spawnNode(pinning.load, benchScript('load-generator.js'), [
     `--target=${address}`,
     `--bodies=${bodiesFile}`,
@@ -197,6 +229,7 @@ async function runLoad(pinning: Pinning, options: BenchOptions, address: string,
     `--warmup=${options.warmupS}`,
     `--duration=${options.durationS}`,
     `--rate=${rate}`,
+    `--protocol=${protocol}`,
   ]);
   return JSON.parse(await firstLine(child)) as LoadResult;
 }
@@ -214,7 +247,7 @@ async function measure(
   await mkdir(dir);
   const running = await target.start(dir);
   try {
-    const result = await runLoad(pinning, options, running.address, bodiesFile, rate);
+    const result = await runLoad(pinning, options, running.address, bodiesFile, rate, target.protocol);
     if (Object.keys(result.failures).length > 0) {
       console.log(`  WARNING: unsuccessful requests (outcome: count): ${JSON.stringify(result.failures)}`);
     }
@@ -291,6 +324,7 @@ async function main(): Promise<void> {
     const targets = [
       otelAuditTarget(pinning, options.cpuProfDir),
       otelAuditTarget(pinning, undefined, false),
+      otelAuditGrpcTarget(pinning),
       rawAppendTarget('ceiling: raw append + fdatasync (group commit)', 'append-fdatasync', pinning),
       rawAppendTarget('ceiling: raw append, no fsync', 'append', pinning),
     ];
