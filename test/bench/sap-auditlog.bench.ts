@@ -137,7 +137,7 @@ async function main(): Promise<void> {
   const records = numberOption('records', 20_000);
   const pinning = detectPinning();
   // This process (the SAP test server) shares CPU 1 with the peers; applications and the measured sidecar get CPU 0.
-  if (pinning.load.length > 0) spawnSync('taskset', ['-p', '-c', '1', String(process.pid)]);
+  if (pinning.load.length > 0) spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)]);
   const work = await tempDir('otel-audit-sap-bench-');
   const pki = createTestPki(join(work.dir, 'pki'));
   const server = new SapAuditLogServer(pki, {

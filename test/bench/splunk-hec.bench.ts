@@ -165,8 +165,14 @@ interface Result {
  * Waits until the server has `total` more events than before; the rate runs from the first event
  * the server got (or from `startedAt`, epoch ms, when the sender says when it started) to the last.
  */
-async function measure(server: SplunkHecServer, total: number, onFirst: () => Promise<void> = async () => {}) {
+async function measure(
+  server: SplunkHecServer,
+  total: number,
+  onFirst: () => Promise<void> = async () => {},
+  ack = false,
+) {
   const before = server.indexed;
+  const ackedBefore = server.ackedEvents;
   const deadline = Date.now() + 300_000;
   let first = 0;
   for (;;) {
@@ -175,7 +181,8 @@ async function measure(server: SplunkHecServer, total: number, onFirst: () => Pr
       first = Date.now();
       await onFirst();
     }
-    if (n >= total) break;
+    // With ack, delivered means acknowledged: until the sender has heard that every event is indexed.
+    if (n >= total && (!ack || server.ackedEvents - ackedBefore >= total)) break;
     if (Date.now() > deadline) throw new Error(`only ${n} of ${total} events arrived`);
     await delay(1);
   }
@@ -205,10 +212,15 @@ async function drain(
     nodeArgs: cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`],
   });
   // The sidecar starts delivering as soon as it is up: measure from the first event HEC gets.
-  const measured = measure(server, filled.total, async () => {
-    sidecar ??= await starting;
-    cpuAt.push(await cpuSeconds(sidecar.child.pid!));
-  });
+  const measured = measure(
+    server,
+    filled.total,
+    async () => {
+      sidecar ??= await starting;
+      cpuAt.push(await cpuSeconds(sidecar.child.pid!));
+    },
+    variant.token === ACK_TOKEN,
+  );
   sidecar = await starting;
   const r = await measured;
   cpuAt.push(await cpuSeconds(sidecar.child.pid!));

@@ -106,7 +106,7 @@ describe('splunk_hec exporter', () => {
   });
 
   /** A sidecar with one splunk_hec exporter (extra keys in `exporterYaml`, indented under it). */
-  async function sidecar(name: string, exporterYaml: string, logLevel = 'info') {
+  async function sidecar(name: string, exporterYaml: string, logLevel = 'info', clientCertificate = true) {
     const dir = join(root, name);
     await mkdir(dir, { recursive: true });
     const config = `receivers:
@@ -118,9 +118,7 @@ exporters:
   splunk_hec:
     endpoint: https://splunk.${TEST_DOMAIN}:${server.port}
     tls:
-      ca_file: ${pki.dir}/ca.crt
-      cert_file: ${pki.dir}/client.crt
-      key_file: ${pki.dir}/client.key
+      ca_file: ${pki.dir}/ca.crt${clientCertificate ? `\n      cert_file: ${pki.dir}/client.crt\n      key_file: ${pki.dir}/client.key` : ''}
     retry_on_failure:
       initial_interval: 50ms
       max_interval: 300ms
@@ -274,6 +272,21 @@ service:
       const log = out.join('\n');
       assert.ok(!log.includes(TOKEN), 'the token appears in the logs');
     }
+  });
+
+  it('without a client certificate HEC refuses the TLS connection: records wait in the spool', async () => {
+    const { client, sidecar: s, metrics } = await sidecar('no-client-cert', `    token: ${TOKEN}`, 'info', false);
+    const uuid = randomUUID();
+    await client.log(GOLDEN[0]!.event(uuid));
+    await until(
+      async () => (await metrics()).includes('otel_audit_exporter_failing{exporter="splunk_hec"} 1'),
+      10_000,
+      'failing metric',
+    );
+    assert.equal(indexed(uuid).length, 0);
+    assert.match(s.output.join('\n'), /"msg":"delivery failing; retrying"/);
+    await client.shutdown();
+    await s.stop('SIGKILL');
   });
 
   it('retries busy (9), 503 and 429 with Retry-After until delivered', async () => {

@@ -194,8 +194,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 
 interface Channel {
   next: number;
-  /** ack id → when it becomes true (Infinity: never). */
-  readonly acks: Map<number, number>;
+  /** ack id → when it becomes true (Infinity: never), and the events of its request. */
+  readonly acks: Map<number, { readonly readyAt: number; readonly events: number }>;
 }
 
 interface Auth {
@@ -208,6 +208,8 @@ export class SplunkHecServer {
   readonly events: StoredEvent[] = [];
   /** Events indexed so far (also when `store` is off). */
   indexed = 0;
+  /** Events of requests whose ackId was reported true to a client. */
+  ackedEvents = 0;
   readonly requests: HecRequest[] = [];
   /** Answers for the next event requests (before any check), first in first out. */
   readonly script: ScriptedReply[] = [];
@@ -429,12 +431,12 @@ export class SplunkHecServer {
     const extra: Record<string, unknown> = {};
     let lost = false;
     if (token.useAck === true) {
-      const ch = this.channels.get(channel!) ?? { next: 0, acks: new Map<number, number>() };
+      const ch: Channel = this.channels.get(channel!) ?? { next: 0, acks: new Map() };
       this.channels.set(channel!, ch);
       const ackId = ch.next++;
       lost = this.loseRequests > 0;
       if (lost) this.loseRequests--;
-      ch.acks.set(ackId, lost ? Infinity : Date.now() + this.ackDelayMs);
+      ch.acks.set(ackId, { readyAt: lost ? Infinity : Date.now() + this.ackDelayMs, events: spans.length });
       extra['ackId'] = ackId;
     }
     if (!lost) this.index(accepted, spans.length);
@@ -536,11 +538,14 @@ export class SplunkHecServer {
     const now = Date.now();
     const acks: Record<string, boolean> = {};
     for (const id of ids as number[]) {
-      const ready = ch?.acks.get(id);
-      const done = ready !== undefined && ready <= now;
+      const ack = ch?.acks.get(id);
+      const done = ack !== undefined && ack.readyAt <= now;
       acks[String(id)] = done;
       // An ack reported true is forgotten, as HEC does.
-      if (done) ch!.acks.delete(id);
+      if (done) {
+        ch!.acks.delete(id);
+        this.ackedEvents += ack.events;
+      }
     }
     reply(200, { acks });
   }

@@ -81,7 +81,11 @@ export function classify(
     }${advice ? `: ${advice}` : ''}`;
 
   if (status >= 200 && status < 300 && (code === undefined || code === 0)) {
-    // Some HEC-compatible receivers answer 2xx without a body.
+    // Some HEC-compatible receivers answer 2xx without a body. A 2xx with a body that is not HEC's
+    // JSON (a login page, a proxy's HTML) means the records did not reach HEC: keep them.
+    if (reply === undefined && body.trim() !== '') {
+      return { kind: 'retry', reason: describe('the answer is not from HEC; check endpoint') };
+    }
     return { kind: 'delivered', ackId: typeof reply?.ackId === 'number' ? reply.ackId : undefined };
   }
   if (status === 413) return { kind: 'too-large', reason: describe("the request is over HEC's max_content_length") };

@@ -15,6 +15,11 @@ describe('splunk_hec response codes', () => {
       'HEC-compatible receivers without a body',
     );
     assert.deepEqual(classify(204, '', {}), { kind: 'delivered', ackId: undefined });
+    assert.deepEqual(classify(200, '<html><title>Splunk login</title></html>', {}), {
+      kind: 'retry',
+      reason:
+        'Splunk HEC HTTP 200: <html><title>Splunk login</title></html>: the answer is not from HEC; check endpoint',
+    });
   });
 
   it('load and outages: retry the whole request, honouring Retry-After', () => {
