@@ -53,8 +53,11 @@ export class RetryableExportError extends Error {
 export interface Exporter {
   readonly id: string;
   start(): Promise<void>;
-  /** Delivers a batch; resolves with what was refused or must be retried, throws RetryableExportError to retry all. */
-  export(records: readonly SpooledRecord[]): Promise<ExportOutcome>;
+  /**
+   * Delivers a batch; resolves with what was refused or must be retried, throws RetryableExportError
+   * to retry all. `signal` aborts at the shutdown deadline: stop waiting (the records stay in the spool).
+   */
+  export(records: readonly SpooledRecord[], signal?: AbortSignal): Promise<ExportOutcome>;
   shutdown(): Promise<void>;
 }
 

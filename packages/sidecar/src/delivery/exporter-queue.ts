@@ -136,7 +136,7 @@ export class ExporterQueue {
       let outcome: ExportOutcome;
       const start = performance.now();
       try {
-        outcome = await this.exporter.export(pending);
+        outcome = await this.exporter.export(pending, this.abort.signal);
       } catch (err) {
         this.metrics.exportDuration.observe({ exporter: this.id }, (performance.now() - start) / 1000);
         const retryAfter = err instanceof RetryableExportError ? err.retryAfterMs : undefined;

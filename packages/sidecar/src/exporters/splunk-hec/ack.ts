@@ -36,13 +36,23 @@ export class AckTracker {
     return this.pending.size;
   }
 
-  /** Resolves `true` once `ackId` is acknowledged, `false` after the timeout (or on close). */
-  wait(ackId: number): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
+  /** Resolves `true` once `ackId` is acknowledged, `false` after the timeout, on close or when `signal` aborts. */
+  wait(ackId: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.closed || signal?.aborted) return Promise.resolve(false);
     // HEC numbers acks per channel; a reused id (HEC restarted) leaves the older request unconfirmed.
     this.pending.get(ackId)?.resolve(false);
     return new Promise<boolean>((resolve) => {
-      this.pending.set(ackId, { deadline: this.now() + this.timeoutMs, resolve });
+      const onAbort = () => {
+        if (this.pending.get(ackId)?.resolve !== settle) return;
+        this.pending.delete(ackId);
+        resolve(false);
+      };
+      const settle = (acked: boolean) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(acked);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(ackId, { deadline: this.now() + this.timeoutMs, resolve: settle });
       this.schedule();
     });
   }

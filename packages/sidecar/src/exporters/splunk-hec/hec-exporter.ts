@@ -187,7 +187,7 @@ export class SplunkHecExporter implements Exporter {
     if (this.config.health_check_enabled) this.health = this.checkHealth();
   }
 
-  async export(records: readonly SpooledRecord[]): Promise<ExportOutcome> {
+  async export(records: readonly SpooledRecord[], signal?: AbortSignal): Promise<ExportOutcome> {
     const events = records.map((r, i) => this.builder.build(r, i));
     const { requests, tooLarge } = planRequests(events, this.maxBytes);
     const result = new BatchResult(records.length);
@@ -197,7 +197,7 @@ export class SplunkHecExporter implements Exporter {
         `the event is ${e.size} bytes with its HEC envelope, over max_content_length (${this.maxBytes} bytes): HEC would refuse every request holding it`,
       );
     }
-    await Promise.all(requests.map((r) => this.deliver(r, result)));
+    await Promise.all(requests.map((r) => this.deliver(r, result, signal)));
     return result.outcome();
   }
 
@@ -208,10 +208,10 @@ export class SplunkHecExporter implements Exporter {
    * nothing says which events before the bad one were indexed (at least once: a duplicate rather
    * than a loss).
    */
-  private async deliver(events: readonly HecEvent[], result: BatchResult): Promise<void> {
+  private async deliver(events: readonly HecEvent[], result: BatchResult, signal?: AbortSignal): Promise<void> {
     let pending = events;
     while (pending.length > 0) {
-      const verdict = await this.post(pending);
+      const verdict = await this.post(pending, signal);
       switch (verdict.kind) {
         case 'delivered':
           return;
@@ -241,7 +241,10 @@ export class SplunkHecExporter implements Exporter {
             continue;
           }
           const half = pending.length >>> 1;
-          await Promise.all([this.deliver(pending.slice(0, half), result), this.deliver(pending.slice(half), result)]);
+          await Promise.all([
+            this.deliver(pending.slice(0, half), result, signal),
+            this.deliver(pending.slice(half), result, signal),
+          ]);
           return;
         }
       }
@@ -249,7 +252,7 @@ export class SplunkHecExporter implements Exporter {
   }
 
   /** One POST of `events`; with ack, resolves only once they are acknowledged (or not, in time). */
-  private async post(events: readonly HecEvent[]): Promise<HecVerdict> {
+  private async post(events: readonly HecEvent[], signal?: AbortSignal): Promise<HecVerdict> {
     const buffer = await this.slots.acquire();
     let verdict: HecVerdict;
     try {
@@ -281,7 +284,12 @@ export class SplunkHecExporter implements Exporter {
       }
       return verdict;
     }
-    if (await this.acks.wait(verdict.ackId)) return verdict;
+    if (await this.acks.wait(verdict.ackId, signal)) return verdict;
+    if (signal?.aborted)
+      return {
+        kind: 'retry',
+        reason: 'shutting down before Splunk HEC acknowledged the events: they are sent again after the restart',
+      };
     return {
       kind: 'retry',
       reason: `Splunk HEC did not acknowledge ackId ${verdict.ackId} (${events.length} events) within ack_timeout ${this.config.ack_timeout}: sending them again`,
