@@ -393,16 +393,27 @@ service:
     assert.ok(!/eyJ\.[0-9a-f-]{36}\.sig/.test(log), 'a token appears in the logs');
   });
 
-  it('refuses to start without credentials and says where it looked', async () => {
-    const dir = join(root, 'no-credentials');
-    await mkdir(dir, { recursive: true });
-    await assert.rejects(
-      startSidecar({
-        dir,
-        config: `receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:0\nexporters:\n  sap_auditlog:\n    binding: auto\nextensions:\n  storage:\n    directory: ./storage\nservice:\n  pipelines:\n    audit:\n      receivers: [otlp]\n      exporters: [sap_auditlog]\n`,
-        env: { SERVICE_BINDING_ROOT: '', VCAP_SERVICES: '' },
-      }),
-      /no SAP Audit Log Service credentials found; looked at: url\/uaa in the exporter config; SERVICE_BINDING_ROOT \(not set\); VCAP_SERVICES \(not set\)/,
+  it('starts without credentials, says where it looked, keeps records and delivers once a binding appears', async () => {
+    const bindings = join(root, 'bindings-late');
+    await mkdir(bindings, { recursive: true });
+    const { client, sidecar: s } = await sidecar('late-binding', '    binding: auto\n    reload_interval: 200ms', {
+      SERVICE_BINDING_ROOT: bindings,
+      VCAP_SERVICES: '',
+    });
+    const uuid = randomUUID();
+    await client.log(new SecurityEvent({ uuid, data: 'before the binding exists' }));
+    assert.match(
+      s.output.join('\n'),
+      /no SAP Audit Log Service credentials found; looked at: url\/uaa in the exporter config; bindings of type auditlog under SERVICE_BINDING_ROOT=.*bindings-late; VCAP_SERVICES \(not set\)/,
     );
+    assert.ok(!delivered(uuid));
+    await mkdir(join(bindings, 'auditlog'), { recursive: true });
+    await writeFile(join(bindings, 'auditlog/url'), server.apiUrl);
+    await writeFile(
+      join(bindings, 'auditlog/uaa'),
+      JSON.stringify({ url: server.uaaUrl(), clientid: CLIENT_ID, clientsecret: CLIENT_SECRET }),
+    );
+    await until(() => delivered(uuid) !== undefined, 15_000, 'delivery once the binding exists');
+    await client.shutdown();
   });
 });

@@ -244,3 +244,32 @@ describe('storage sizes', () => {
     assert.deepEqual(problems('    max_size: 256MiB\n    segment_size: 8MiB'), []);
   });
 });
+
+describe('environment values that expand to nothing', () => {
+  it('leave optional keys out, and let uaa come as JSON text', () => {
+    const yaml = `receivers:
+  otlp:
+    protocols:
+      http:
+exporters:
+  sap_auditlog:
+    url: https://api.example
+    binding: config
+    binding_name: \${env:BINDING_NAME:-}
+    uaa: \${env:UAA}
+service:
+  pipelines:
+    audit:
+      receivers: [otlp]
+      exporters: [sap_auditlog]
+`;
+    const c = parseConfig(yaml, {
+      source: 't',
+      registry,
+      env: { UAA: '{"url":"https://uaa.example","clientid":"c","clientsecret":"s"}' },
+    });
+    const sap = c.exporters[0]!.config as { binding_name?: string; uaa: { clientid: string } };
+    assert.equal('binding_name' in sap, false);
+    assert.equal(sap.uaa.clientid, 'c');
+  });
+});

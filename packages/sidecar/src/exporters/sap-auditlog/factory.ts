@@ -6,6 +6,18 @@ import { SapAuditLogExporter } from './sap-exporter.js';
 export const sapAuditLogExporterFactory: ExporterFactory<SapAuditLogConfig> = {
   type: 'sap_auditlog',
   schema: sapAuditLogSchema,
+  normalize(raw) {
+    // `uaa` may come as the JSON text of a binding's uaa object (e.g. `uaa: ${env:AUDITLOG_UAA}`).
+    const config = raw as { uaa?: unknown } | null;
+    if (config && typeof config.uaa === 'string' && config.uaa.trim().startsWith('{')) {
+      try {
+        config.uaa = JSON.parse(config.uaa) as unknown;
+      } catch {
+        // left as is: the schema reports that uaa must be an object
+      }
+    }
+    return raw;
+  },
   validate(config, path) {
     const problems: ConfigProblem[] = [];
     if (config.binding === 'config' && config.url === undefined) {

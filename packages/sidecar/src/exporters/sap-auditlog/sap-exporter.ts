@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent, AgentOptions } from 'node:https';
-import type { Exporter, ExportOutcome } from '../../component.js';
+import { RetryableExportError, type Exporter, type ExportOutcome } from '../../component.js';
 import { parseDuration } from '../../config/schema.js';
 import { eventTypeOf, type SpooledRecord } from '../../spool/spooled-record.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { SapAuditLogConfig } from './config.js';
-import { directoryFingerprint, resolveCredentials, type AuditLogCredentials } from './credentials.js';
+import { CredentialsError, directoryFingerprint, resolveCredentials, type AuditLogCredentials } from './credentials.js';
 import { createAgent, NetworkError, retryAfterMs, send, snippet } from '../http-util.js';
 import { TokenError, TokenProvider } from './token-provider.js';
 
@@ -37,6 +37,8 @@ interface Connection {
  */
 export class SapAuditLogExporter implements Exporter {
   private connection: Connection | undefined;
+  /** Why there are no credentials yet, while there are none. */
+  private missing: string | undefined;
   private fingerprint: string | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private reloading: Promise<void> | undefined;
@@ -58,8 +60,37 @@ export class SapAuditLogExporter implements Exporter {
     const tls: AgentOptions = { rejectUnauthorized: !this.config.tls.insecure_skip_verify };
     if (this.config.tls.ca_file !== undefined) tls.ca = await readFile(this.config.tls.ca_file, 'utf8');
     this.tls = tls;
-    const credentials = await resolveCredentials(this.config, this.env);
+    await this.resolve();
+    // Look again for a binding that is not there yet, or for rotated credentials in a mounted one.
+    this.reloadTimer = setInterval(
+      () => void (this.connection === undefined ? this.resolve() : this.reloadIfChanged()),
+      parseDuration(this.config.reload_interval),
+    );
+    this.reloadTimer.unref();
+  }
+
+  /**
+   * Finds the credentials. Without them the exporter still starts: records are accepted and wait in
+   * the spool (the exporter shows as failing, with the reason) until a binding appears.
+   */
+  private async resolve(): Promise<void> {
+    let credentials: AuditLogCredentials;
+    try {
+      credentials = await resolveCredentials(this.config, this.env);
+    } catch (err) {
+      if (!(err instanceof CredentialsError)) throw err;
+      if (err.message !== this.missing)
+        this.logger.error(
+          { reason: err.message },
+          'SAP Audit Log Service exporter has no credentials; records wait in the spool',
+        );
+      this.missing = err.message;
+      return;
+    }
+    this.missing = undefined;
     this.connection = this.connect(credentials);
+    if (credentials.watchDirectory !== undefined)
+      this.fingerprint = await directoryFingerprint(credentials.watchDirectory);
     this.logger.info(
       {
         source: credentials.source,
@@ -74,11 +105,6 @@ export class SapAuditLogExporter implements Exporter {
       },
       'SAP Audit Log Service exporter ready',
     );
-    if (credentials.watchDirectory !== undefined) {
-      this.fingerprint = await directoryFingerprint(credentials.watchDirectory);
-      this.reloadTimer = setInterval(() => void this.reloadIfChanged(), parseDuration(this.config.reload_interval));
-      this.reloadTimer.unref();
-    }
   }
 
   private connect(credentials: AuditLogCredentials): Connection {
@@ -127,6 +153,8 @@ export class SapAuditLogExporter implements Exporter {
   }
 
   async export(records: readonly SpooledRecord[]): Promise<ExportOutcome> {
+    if (this.connection === undefined)
+      throw new RetryableExportError(this.missing ?? 'no SAP Audit Log Service credentials yet');
     const results = await mapConcurrent(records, this.config.max_concurrency, (r) => this.deliver(r));
     const rejected: { index: number; reason: string }[] = [];
     const retry: number[] = [];
