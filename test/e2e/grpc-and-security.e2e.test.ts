@@ -400,4 +400,76 @@ describe('insecure receivers', () => {
     await s.stop();
     await cleanup();
   });
+
+  it('warn at start when bearer tokens travel without tls', async () => {
+    const { dir, cleanup } = await tempDir();
+    const s = await startSidecar({
+      dir,
+      config: securityConfig(
+        'grpc',
+        `        endpoint: 0.0.0.0:0\n        auth:\n          bearer_tokens: ["${TOKEN}"]\n`,
+      ),
+    });
+    const log = s.output.join('\n');
+    assert.match(log, /"level":"warn".*bearer tokens without tls/);
+    assert.ok(!log.includes(TOKEN), 'the token must not be logged');
+    await s.stop();
+    await cleanup();
+  });
 });
+
+describe('receiver security files that cannot be used', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let pki: TestPki;
+  before(async () => {
+    ({ dir, cleanup } = await tempDir());
+    pki = createTestPki(join(dir, 'pki'));
+  });
+  after(() => cleanup());
+
+  const failsToStart = async (config: string, expected: RegExp, secret?: string) => {
+    const err = await startSidecar({ dir, config }).then(
+      async (s) => {
+        await s.stop();
+        return undefined;
+      },
+      (e: Error) => e,
+    );
+    assert.ok(err, 'the sidecar must not start');
+    assert.match(err.message, expected);
+    if (secret !== undefined) assert.ok(!err.message.includes(secret), 'the secret must not be shown');
+  };
+
+  for (const protocol of ['http', 'grpc'] as const) {
+    it(`${protocol}: a missing certificate file stops the start, naming the file`, () =>
+      failsToStart(
+        securityConfig(protocol, tlsBlock(join(dir, 'pki', 'missing.crt'), pki.dir + '/server.key')),
+        /cannot read tls cert_file .*missing\.crt/,
+      ));
+
+    it(`${protocol}: a key that does not match the certificate stops the start`, () =>
+      failsToStart(
+        securityConfig(protocol, tlsBlock(pki.dir + '/server.crt', pki.dir + '/stranger.key')),
+        /tls files .*server\.crt.*stranger\.key.* are not a usable certificate, key and CA/,
+      ));
+  }
+
+  it('a token file with a short token stops the start, naming the line but not the token', async () => {
+    const file = join(dir, 'tokens');
+    await writeFile(file, `# team a\n${TOKEN}\n\nshort-secret\n`);
+    await failsToStart(
+      securityConfig('http', `        endpoint: 127.0.0.1:0\n        auth:\n          bearer_tokens_file: ${file}\n`),
+      /cannot use bearer_tokens_file .*tokens: line 4 holds a token shorter than 16 characters/,
+      'short-secret',
+    );
+  });
+});
+
+function tlsBlock(certFile: string, keyFile: string): string {
+  return `        endpoint: 127.0.0.1:0\n        tls:\n          cert_file: ${certFile}\n          key_file: ${keyFile}\n`;
+}
+
+function securityConfig(protocol: 'http' | 'grpc', block: string): string {
+  return `receivers:\n  otlp:\n    protocols:\n      ${protocol}:\n${block}exporters:\n  file:\n    path: ./a.jsonl\nextensions:\n  storage:\n    directory: ./storage\nservice:\n  pipelines:\n    audit:\n      receivers: [otlp]\n      exporters: [file]\n`;
+}

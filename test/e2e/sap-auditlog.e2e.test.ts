@@ -416,4 +416,30 @@ service:
     await until(() => delivered(uuid) !== undefined, 15_000, 'delivery once the binding exists');
     await client.shutdown();
   });
+
+  it('breaks off slow requests at shutdown_timeout and delivers the records after the restart', async () => {
+    const yaml = `${secretYaml()}\n    timeout: 60s\n    max_concurrency: 2`;
+    const first = await sidecar('slow-shutdown', yaml);
+    const uuids = Array.from({ length: 10 }, () => randomUUID());
+    server.apiDelayMs = 120_000;
+    try {
+      await logAll(
+        first.client,
+        uuids.map((uuid) => new SecurityEvent({ uuid, data: 'sent while SAP is slow' })),
+      );
+      await first.client.shutdown();
+      const started = Date.now();
+      assert.equal(await first.sidecar.stop(), 0);
+      // shutdown_timeout is 1s; without breaking off, the requests would hold the shutdown for `timeout` (60 s).
+      const took = Date.now() - started;
+      assert.ok(took < 5_000, `shutdown took ${took} ms`);
+      assert.match(first.sidecar.output.join('\n'), /shutting down before the SAP Audit Log Service confirmed/);
+    } finally {
+      server.apiDelayMs = 0;
+    }
+    assert.equal(uuids.filter((u) => delivered(u)).length, 0);
+    const second = await sidecar('slow-shutdown', yaml);
+    await until(() => uuids.every((u) => delivered(u)), 15_000, 'every record after the restart');
+    assert.equal(await second.sidecar.stop(), 0);
+  });
 });

@@ -115,6 +115,8 @@ export class SapAuditLogServer {
   readonly apiScript: ScriptedResponse[] = [];
   /** Responses for the next token requests. */
   readonly tokenScript: ScriptedResponse[] = [];
+  /** Delay before an API request is handled (a slow service); a request whose client gave up meanwhile is dropped. */
+  apiDelayMs = 0;
   /** While set, every API request gets it (a rate limit, an outage). */
   apiMode: ScriptedResponse | undefined;
   private readonly tokens = new Map<string, Token>();
@@ -237,6 +239,18 @@ export class SapAuditLogServer {
 
   private async handleApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
+    if (this.apiDelayMs > 0) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          req.socket.off('close', done);
+          resolve();
+        };
+        const timer = setTimeout(done, this.apiDelayMs);
+        req.socket.once('close', done);
+      });
+      if (req.socket.destroyed) return;
+    }
     const reply = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       this.statuses.push(status);
       json(res, status, payload, headers);

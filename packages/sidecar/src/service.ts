@@ -75,7 +75,13 @@ export class Service {
     const storageDirectory = config.storage.directory;
     const paths = storagePaths(storageDirectory);
     await mkdir(storageDirectory, { recursive: true });
-    const unlock = await lockDirectory(storageDirectory);
+    const unlock = await lockDirectory(storageDirectory, {
+      onWait: (holder, maxWaitMs) =>
+        logger.warn(
+          { directory: storageDirectory, holder, maxWaitMs },
+          'storage directory is locked by a process whose pid cannot be checked from here; waiting for its heartbeat to stop',
+        ),
+    });
     this.cleanups.push(unlock);
 
     const deadLetters = new DeadLetterStore(paths.deadLetter);

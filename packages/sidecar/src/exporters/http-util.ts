@@ -25,13 +25,21 @@ export function send(
     body?: string | Buffer;
     agent: HttpAgent | HttpsAgent;
     timeoutMs: number;
+    /** Aborts the request (a NetworkError): the caller keeps the records for a later attempt. */
+    signal?: AbortSignal;
   },
 ): Promise<HttpResponse> {
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { method: options.method, headers: options.headers, agent: options.agent, timeout: options.timeoutMs },
+      {
+        method: options.method,
+        headers: options.headers,
+        agent: options.agent,
+        timeout: options.timeoutMs,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;

@@ -152,10 +152,10 @@ export class SapAuditLogExporter implements Exporter {
     return this.reloading;
   }
 
-  async export(records: readonly SpooledRecord[]): Promise<ExportOutcome> {
+  async export(records: readonly SpooledRecord[], signal?: AbortSignal): Promise<ExportOutcome> {
     if (this.connection === undefined)
       throw new RetryableExportError(this.missing ?? 'no SAP Audit Log Service credentials yet');
-    const results = await mapConcurrent(records, this.config.max_concurrency, (r) => this.deliver(r));
+    const results = await mapConcurrent(records, this.config.max_concurrency, (r) => this.deliver(r, signal));
     const rejected: { index: number; reason: string }[] = [];
     const retry: number[] = [];
     let retryReason = '';
@@ -174,7 +174,8 @@ export class SapAuditLogExporter implements Exporter {
     };
   }
 
-  private async deliver(record: SpooledRecord): Promise<Result> {
+  private async deliver(record: SpooledRecord, signal: AbortSignal | undefined): Promise<Result> {
+    if (signal?.aborted) return SHUTTING_DOWN;
     const connection = this.connection!;
     const body = JSON.stringify((JSON.parse(record.json) as { message: unknown }).message);
     const size = Buffer.byteLength(body);
@@ -208,8 +209,10 @@ export class SapAuditLogExporter implements Exporter {
           body,
           agent: connection.agent,
           timeoutMs: this.timeoutMs,
+          ...(signal === undefined ? {} : { signal }),
         });
       } catch (err) {
+        if (signal?.aborted) return SHUTTING_DOWN;
         if (err instanceof NetworkError) return { kind: 'retry', reason: `SAP Audit Log Service ${err.message}` };
         throw err;
       }
@@ -235,6 +238,11 @@ export class SapAuditLogExporter implements Exporter {
     closeConnection(this.connection);
   }
 }
+
+const SHUTTING_DOWN: Result = {
+  kind: 'retry',
+  reason: 'shutting down before the SAP Audit Log Service confirmed the message: it is sent again after the restart',
+};
 
 /**
  * SAP's write API status codes (reference §1.7): 2xx delivered; 400, 403 and 413 are about the

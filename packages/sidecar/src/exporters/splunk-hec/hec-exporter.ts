@@ -19,6 +19,11 @@ const gzip = promisify(gzipCallback);
 /** zlib's output chunk: large enough that a compressed request is one chunk, not a dozen callbacks. */
 const GZIP_CHUNK_BYTES = 256 * 1024;
 
+const SHUTTING_DOWN: HecVerdict = {
+  kind: 'retry',
+  reason: 'shutting down before Splunk HEC confirmed the events: they are sent again after the restart',
+};
+
 /** The HEC URLs under the configured endpoint. */
 export interface HecUrls {
   readonly event: URL;
@@ -266,11 +271,12 @@ export class SplunkHecExporter implements Exporter {
         body,
         agent: this.agent!,
         timeoutMs: this.timeoutMs,
+        ...(signal === undefined ? {} : { signal }),
       });
       verdict = classify(res.status, res.body, res.headers);
     } catch (err) {
       if (!(err instanceof NetworkError)) throw err;
-      verdict = { kind: 'retry', reason: `Splunk HEC ${err.message}` };
+      verdict = signal?.aborted ? SHUTTING_DOWN : { kind: 'retry', reason: `Splunk HEC ${err.message}` };
     } finally {
       this.slots.release(buffer);
     }
@@ -285,11 +291,7 @@ export class SplunkHecExporter implements Exporter {
       return verdict;
     }
     if (await this.acks.wait(verdict.ackId, signal)) return verdict;
-    if (signal?.aborted)
-      return {
-        kind: 'retry',
-        reason: 'shutting down before Splunk HEC acknowledged the events: they are sent again after the restart',
-      };
+    if (signal?.aborted) return SHUTTING_DOWN;
     return {
       kind: 'retry',
       reason: `Splunk HEC did not acknowledge ackId ${verdict.ackId} (${events.length} events) within ack_timeout ${this.config.ack_timeout}: sending them again`,

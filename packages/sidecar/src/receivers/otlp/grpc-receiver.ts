@@ -21,7 +21,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import type { OtlpGrpcConfig, ReceiverLimits } from './config.js';
 import { ReceiverError, toReceiverError } from './errors.js';
-import { BearerAuth } from './security.js';
+import { BearerAuth, readTlsMaterial, watchTlsMaterial } from './security.js';
 
 export const EXPORT_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
@@ -47,7 +47,7 @@ export class OtlpGrpcReceiver {
   private readonly decodeLimits: DecodeLimits;
   private readonly recordLimits: RecordLimits;
   private readonly auth: BearerAuth | undefined;
-  private certificates: experimental.FileWatcherCertificateProvider | undefined;
+  private stopWatchingTls: (() => void) | undefined;
 
   constructor(
     private readonly id: string,
@@ -67,6 +67,13 @@ export class OtlpGrpcReceiver {
 
   async start(): Promise<void> {
     await this.auth?.start();
+    const tls = this.config.tls;
+    if (tls !== undefined) {
+      // grpc-js reads the files itself and would only fail each handshake: check them at start, as
+      // HTTP does, and log reloads (grpc-js picks up changed files on the same interval).
+      await readTlsMaterial(tls);
+      this.stopWatchingTls = watchTlsMaterial(tls, () => undefined, this.logger);
+    }
     const server = new Server({
       'grpc.max_receive_message_length': this.config.max_request_body_size,
       'grpc.max_send_message_length': MAX_SEND_MESSAGE,
@@ -104,7 +111,6 @@ export class OtlpGrpcReceiver {
       ...(tls.client_ca_file === undefined ? {} : { caCertificateFile: tls.client_ca_file }),
       refreshIntervalMs: parseDuration(tls.reload_interval),
     });
-    this.certificates = provider;
     // grpc-js names these parameters the other way round: the first one is the identity provider.
     const mtls = tls.client_ca_file !== undefined;
     return experimental.createCertificateProviderServerCredentials(provider, mtls ? provider : null, mtls);
@@ -118,6 +124,7 @@ export class OtlpGrpcReceiver {
 
   async shutdown(): Promise<void> {
     this.auth?.stop();
+    this.stopWatchingTls?.();
     const server = this.server;
     this.server = undefined;
     if (!server) return;

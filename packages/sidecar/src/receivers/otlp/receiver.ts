@@ -1,8 +1,9 @@
 import type { ComponentContext, LogsConsumer, Receiver } from '../../component.js';
+import { parseEndpoint } from '../../config/schema.js';
 import type { OtlpReceiverConfig } from './config.js';
 import { OtlpGrpcReceiver } from './grpc-receiver.js';
 import { OtlpHttpReceiver } from './http-receiver.js';
-import { exposureProblem } from './security.js';
+import { exposureProblem, isLoopback } from './security.js';
 
 /** The `otlp` receiver: one server per configured protocol, all feeding the same pipeline. */
 export class OtlpReceiver implements Receiver {
@@ -31,6 +32,12 @@ export class OtlpReceiver implements Receiver {
         this.logger.warn(
           { protocol, endpoint: p.endpoint },
           'insecure: true — this receiver accepts unauthenticated, unencrypted audit records from other hosts',
+        );
+      }
+      if (p?.auth !== undefined && p.tls === undefined && !isLoopback(parseEndpoint(p.endpoint).host)) {
+        this.logger.warn(
+          { protocol, endpoint: p.endpoint },
+          'bearer tokens without tls: tokens and audit records cross the network unencrypted; configure tls unless a service mesh encrypts this hop',
         );
       }
     }

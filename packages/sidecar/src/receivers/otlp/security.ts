@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { parseDuration, parseEndpoint } from '../../config/schema.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { ServerAuthConfig, ServerTlsConfig } from './config.js';
@@ -19,6 +20,9 @@ export function exposureProblem(endpoint: string, tls: unknown, auth: unknown, i
   if (isLoopback(parseEndpoint(endpoint).host) || tls !== undefined || auth !== undefined || insecure) return undefined;
   return `${endpoint} accepts connections from other hosts, but neither tls nor auth is configured; configure one of them, or set insecure: true to accept this`;
 }
+
+/** The same minimum the config schema applies to `bearer_tokens`. */
+const MIN_TOKEN_LENGTH = 16;
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
@@ -57,18 +61,25 @@ export class BearerAuth {
       const s = await stat(file);
       const stamp = `${s.mtimeMs}:${s.size}:${s.ino}`;
       if (stamp === this.fileStamp) return;
-      const tokens = (await readFile(file, 'utf8'))
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l !== '' && !l.startsWith('#'));
+      const tokens: string[] = [];
+      const lines = (await readFile(file, 'utf8')).split('\n');
+      for (let i = 0; i < lines.length; i++) {
+        const token = lines[i]!.trim();
+        if (token === '' || token.startsWith('#')) continue;
+        // The token itself is never put into the message: it is a secret even when too short.
+        if (token.length < MIN_TOKEN_LENGTH) {
+          throw new Error(`line ${i + 1} holds a token shorter than ${MIN_TOKEN_LENGTH} characters`);
+        }
+        tokens.push(token);
+      }
       this.fileTokens = tokens.map(digest);
       this.fileStamp = stamp;
       this.logger.info({ file, tokens: tokens.length }, initial ? 'bearer tokens loaded' : 'bearer tokens reloaded');
     } catch (err) {
-      if (initial) throw new Error(`cannot read bearer_tokens_file ${file}: ${(err as Error).message}`);
+      if (initial) throw new Error(`cannot use bearer_tokens_file ${file}: ${(err as Error).message}`);
       this.logger.error(
         { file, err: (err as Error).message },
-        'cannot re-read bearer_tokens_file; keeping the tokens loaded before',
+        'cannot use bearer_tokens_file as changed; keeping the tokens loaded before',
       );
     }
   }
@@ -93,6 +104,7 @@ export interface TlsMaterial {
   ca?: string;
 }
 
+/** Reads the TLS files and checks that they hold a usable certificate, key and CA (errors name the files). */
 export async function readTlsMaterial(tls: ServerTlsConfig): Promise<TlsMaterial> {
   const read = async (file: string, what: string) => {
     try {
@@ -101,11 +113,18 @@ export async function readTlsMaterial(tls: ServerTlsConfig): Promise<TlsMaterial
       throw new Error(`cannot read tls ${what} ${file}: ${(err as Error).message}`);
     }
   };
-  return {
+  const material: TlsMaterial = {
     cert: await read(tls.cert_file, 'cert_file'),
     key: await read(tls.key_file, 'key_file'),
     ...(tls.client_ca_file === undefined ? {} : { ca: await read(tls.client_ca_file, 'client_ca_file') }),
   };
+  try {
+    createSecureContext(material);
+  } catch (err) {
+    const files = [tls.cert_file, tls.key_file, tls.client_ca_file].filter((f) => f !== undefined).join(', ');
+    throw new Error(`tls files ${files} are not a usable certificate, key and CA: ${(err as Error).message}`);
+  }
+  return material;
 }
 
 /** Calls `onChange` with fresh material whenever one of the TLS files changes. */
