@@ -5,10 +5,13 @@
  * to a file, without and with fdatasync. See docs/benchmarks.md.
  *
  *   node test/dist/bench/otlp-http-file.bench.js [--duration=10] [--warmup=2] [--concurrency=8]
- *        [--records=512] [--bodies=8] [--cpu-prof=DIR]
+ *        [--records=512] [--bodies=8] [--cpu-prof=DIR] [--sidecar-node-args="--flag ..."]
  *
  * (or BENCH_DURATION=... environment variables). `--cpu-prof=DIR` profiles the sidecar and
  * prints its top functions by self time; profiling slows it down, so do not compare those numbers.
+ * The sidecar runs with the node flags the Helm chart gives a gateway (`--max-semi-space-size=64`);
+ * one more row shows it with Node's defaults (as the image runs it elsewhere, e.g. as a sidecar).
+ * `--sidecar-node-args="..."` replaces those flags (`""`: Node's defaults, and no extra row).
  */
 import { spawnSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
@@ -17,14 +20,23 @@ import { availableParallelism, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { httpConfig, startSidecar } from '../support/sidecar-process.js';
+import { httpConfig, GATEWAY_NODE_ARGS, startSidecar, type SidecarProcess } from '../support/sidecar-process.js';
 import { tempDir } from '../support/tmp.js';
 import { buildRequestBodies } from './audit-bodies.js';
 import { numberOption, stringOption } from './bench-args.js';
 import { writeBodiesFile } from './bodies-file.js';
 import { topSelfTime } from './cpu-profile.js';
 import type { LoadResult } from './load-generator.js';
-import { benchScript, detectPinning, firstLine, spawnNode, stopChild, type Pinning } from './processes.js';
+import {
+  benchScript,
+  detectPinning,
+  firstLine,
+  peakRssMiB,
+  sidecarNodeArgs,
+  spawnNode,
+  stopChild,
+  type Pinning,
+} from './processes.js';
 
 interface BenchOptions {
   readonly durationS: number;
@@ -35,6 +47,7 @@ interface BenchOptions {
   readonly records: number;
   readonly bodies: number;
   readonly cpuProfDir: string | undefined;
+  readonly sidecarNodeArgs: readonly string[];
 }
 
 function readBenchOptions(): BenchOptions {
@@ -47,6 +60,7 @@ function readBenchOptions(): BenchOptions {
     records: numberOption('records', 512),
     bodies: numberOption('bodies', 8),
     cpuProfDir: cpuProf === undefined ? undefined : resolve(cpuProf),
+    sidecarNodeArgs: sidecarNodeArgs(stringOption('sidecar-node-args'), GATEWAY_NODE_ARGS),
   };
 }
 
@@ -65,9 +79,10 @@ interface Target {
   start(dir: string): Promise<RunningTarget>;
 }
 
-const OTEL_AUDIT = 'otel-audit sidecar: OTLP/HTTP → spool → file exporter';
+const OTEL_AUDIT = 'otel-audit: OTLP/HTTP → spool → file exporter';
+const OTEL_AUDIT_NODE_DEFAULTS = "otel-audit, Node's default GC settings";
 const OTEL_AUDIT_NO_FSYNC = 'otel-audit, no fsync (spool and file)';
-const OTEL_AUDIT_GRPC = 'otel-audit sidecar: OTLP/gRPC → spool → file exporter';
+const OTEL_AUDIT_GRPC = 'otel-audit: OTLP/gRPC → spool → file exporter';
 
 function report(what: string, stored: number, acknowledged: number): void {
   if (stored === acknowledged) {
@@ -145,24 +160,38 @@ async function printProfile(dir: string): Promise<void> {
   }
 }
 
-function otelAuditTarget(pinning: Pinning, cpuProfDir: string | undefined, durable = true): Target {
+/** Stops the sidecar after printing its peak memory; warns if it did not exit cleanly. */
+async function stopSidecar(sidecar: SidecarProcess): Promise<void> {
+  const peak = await peakRssMiB(sidecar.child.pid);
+  if (peak !== undefined) console.log(`  sidecar peak RSS: ${peak.toFixed(0)} MiB`);
+  const code = await sidecar.stop();
+  if (code !== 0) console.log(`  WARNING: the sidecar exited with ${code}:\n${sidecar.output.join('\n')}`);
+}
+
+function otelAuditTarget(
+  pinning: Pinning,
+  options: { name: string; nodeArgs: readonly string[]; cpuProfDir?: string | undefined; durable?: boolean },
+): Target {
+  const { cpuProfDir, durable = true } = options;
   const exporters = `  file:\n    path: ./audit.jsonl${durable ? '' : '\n    fsync: false'}`;
   const config = httpConfig({ exporters, exporterIds: ['file'] });
   return {
-    name: durable ? OTEL_AUDIT : OTEL_AUDIT_NO_FSYNC,
+    name: options.name,
     async start(dir) {
       const sidecar = await startSidecar({
         config: durable ? config : config.replace('    directory: ./spool', '    directory: ./spool\n    fsync: false'),
         dir,
         wrapper: [...pinning.target],
-        nodeArgs: cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`],
+        nodeArgs: [
+          ...options.nodeArgs,
+          ...(cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`]),
+        ],
       });
       return {
         address: sidecar.endpoints['otlp/http']!,
         verify: (result) => verifyAuditFile(dir, result.total.records),
         async stop() {
-          const code = await sidecar.stop();
-          if (code !== 0) console.log(`  WARNING: the sidecar exited with ${code}:\n${sidecar.output.join('\n')}`);
+          await stopSidecar(sidecar);
           if (cpuProfDir !== undefined) await printProfile(cpuProfDir);
         },
       };
@@ -170,7 +199,7 @@ function otelAuditTarget(pinning: Pinning, cpuProfDir: string | undefined, durab
   };
 }
 
-function otelAuditGrpcTarget(pinning: Pinning): Target {
+function otelAuditGrpcTarget(pinning: Pinning, nodeArgs: readonly string[]): Target {
   const config = httpConfig({ exporters: '  file:\n    path: ./audit.jsonl', exporterIds: ['file'] }).replace(
     '    protocols:\n',
     '    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n        max_request_body_size: 67108864\n',
@@ -179,14 +208,11 @@ function otelAuditGrpcTarget(pinning: Pinning): Target {
     name: OTEL_AUDIT_GRPC,
     protocol: 'grpc',
     async start(dir) {
-      const sidecar = await startSidecar({ config, dir, wrapper: [...pinning.target] });
+      const sidecar = await startSidecar({ config, dir, wrapper: [...pinning.target], nodeArgs: [...nodeArgs] });
       return {
         address: sidecar.endpoints['otlp/grpc']!,
         verify: (result) => verifyAuditFile(dir, result.total.records),
-        async stop() {
-          const code = await sidecar.stop();
-          if (code !== 0) console.log(`  WARNING: the sidecar exited with ${code}:\n${sidecar.output.join('\n')}`);
-        },
+        stop: () => stopSidecar(sidecar),
       };
     },
   };
@@ -297,6 +323,10 @@ function printSetup(options: BenchOptions, pinning: Pinning, sizes: readonly num
   );
   console.log(`  pinning: ${pinning.description}`);
   console.log(
+    `  sidecar node flags: ${options.sidecarNodeArgs.join(' ') || "(none: Node's defaults)"}` +
+      (options.sidecarNodeArgs === GATEWAY_NODE_ARGS ? " (the Helm chart's gateway default)" : ''),
+  );
+  console.log(
     `  requests: ${options.bodies} distinct bodies x ${options.records} records ` +
       `(mean ${meanKb.toFixed(1)} KiB/body, ${attributes.toFixed(1)} attributes/record), ` +
       `encoded by @opentelemetry/otlp-transformer`,
@@ -322,9 +352,12 @@ async function main(): Promise<void> {
       attributesPerRecord,
     );
     const targets = [
-      otelAuditTarget(pinning, options.cpuProfDir),
-      otelAuditTarget(pinning, undefined, false),
-      otelAuditGrpcTarget(pinning),
+      otelAuditTarget(pinning, { name: OTEL_AUDIT, nodeArgs: options.sidecarNodeArgs, cpuProfDir: options.cpuProfDir }),
+      ...(options.sidecarNodeArgs.length === 0
+        ? []
+        : [otelAuditTarget(pinning, { name: OTEL_AUDIT_NODE_DEFAULTS, nodeArgs: [] })]),
+      otelAuditTarget(pinning, { name: OTEL_AUDIT_NO_FSYNC, nodeArgs: options.sidecarNodeArgs, durable: false }),
+      otelAuditGrpcTarget(pinning, options.sidecarNodeArgs),
       rawAppendTarget('ceiling: raw append + fdatasync (group commit)', 'append-fdatasync', pinning),
       rawAppendTarget('ceiling: raw append, no fsync', 'append', pinning),
     ];
@@ -335,7 +368,7 @@ async function main(): Promise<void> {
     }
     printTable(rows);
     if (options.latencyRate > 0) {
-      const target = otelAuditTarget(pinning, undefined);
+      const target = otelAuditTarget(pinning, { name: OTEL_AUDIT, nodeArgs: options.sidecarNodeArgs });
       const paced = await measure(target, join(work.dir, 'latency'), pinning, options, bodiesFile, options.latencyRate);
       console.log(
         `\nlatency at ${options.latencyRate.toLocaleString('en-US')} records/s (${options.records}-record requests, ` +

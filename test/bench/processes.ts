@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -66,4 +67,20 @@ export function stopChild(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
+}
+
+/** The process's peak resident set size in MiB (Linux `VmHWM`), or undefined where unknown. */
+export async function peakRssMiB(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
+  return kb === undefined ? undefined : Number(kb) / 1024;
+}
+
+/**
+ * The sidecar's node flags for a benchmark: `--sidecar-node-args="..."` (space-separated; empty
+ * for none, i.e. Node's defaults), else `fallback`.
+ */
+export function sidecarNodeArgs(option: string | undefined, fallback: readonly string[]): readonly string[] {
+  return option === undefined ? fallback : option.split(/\s+/).filter((a) => a !== '');
 }

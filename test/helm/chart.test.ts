@@ -14,6 +14,7 @@ import { before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { COLLECTOR_CONFIG_DIR, SIDECAR_CLI } from '../support/paths.js';
 import { tempDir } from '../support/tmp.js';
+import { GATEWAY_NODE_ARGS } from '../support/sidecar-process.js';
 import { validateObject } from './k8s-schema.js';
 import {
   CHART_DIR,
@@ -344,6 +345,9 @@ for (const c of cases) {
           ],
         );
         for (const p of service['spec'].ports as K8sObject[]) assert.ok(containerPorts.includes(p['targetPort']));
+        // The node flags the throughput benchmark measures the gateway with.
+        const env = (otelAuditContainer(spec)!.container['env'] ?? []) as K8sObject[];
+        assert.equal(env.find((e) => e['name'] === 'NODE_OPTIONS')?.['value'], GATEWAY_NODE_ARGS.join(' '));
         assert.ok(matches(service['spec'].selector, spec && w['spec'].template.metadata.labels));
         // Autoscaler, disruption budget and network policy point at these pods.
         const hpa = objects.find((o) => o['kind'] === 'HorizontalPodAutoscaler');
@@ -375,6 +379,8 @@ for (const c of cases) {
         const sidecar = otelAuditContainer(spec)!;
         assert.equal(sidecar.sidecar, true);
         assert.equal(sidecar.container['restartPolicy'], 'Always');
+        const env = (sidecar.container['env'] ?? []) as K8sObject[];
+        assert.ok(!env.some((e) => e['name'] === 'NODE_OPTIONS'), "a sidecar runs with Node's defaults");
         const app = (spec['containers'] as K8sObject[]).find((x) => x['name'] === 'app')!;
         const endpoint = (app['env'] as K8sObject[]).find((e) => e['name'] === 'OTEL_EXPORTER_OTLP_ENDPOINT');
         assert.equal(endpoint?.['value'], 'http://127.0.0.1:4318');

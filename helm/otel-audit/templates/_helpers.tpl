@@ -266,6 +266,10 @@ service:
 
 {{- define "otel-audit.env" -}}
 {{- $e := .Values.exporters }}
+{{- with ternary .Values.sidecar.nodeOptions .Values.gateway.nodeOptions (eq .Values.mode "sidecar") }}
+- name: NODE_OPTIONS
+  value: {{ . | quote }}
+{{- end }}
 {{- if $e.splunkHec.enabled }}
 - name: SPLUNK_HEC_TOKEN
   valueFrom:
