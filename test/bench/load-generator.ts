@@ -14,6 +14,7 @@ import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
+import { exportRaw, rawLogsClient } from '../support/otlp-grpc-raw.js';
 import { numberOption, requiredOption, stringOption } from './bench-args.js';
 import { readBodiesFile } from './bodies-file.js';
 
@@ -69,40 +70,14 @@ type Outcome = string;
 /** Sends one request body; resolves with its outcome. */
 type Send = (body: Buffer) => Promise<Outcome>;
 
-type ExportClient = grpc.Client & {
-  Export(
-    req: Buffer,
-    md: grpc.Metadata,
-    opts: grpc.CallOptions,
-    cb: (err: grpc.ServiceError | null, res?: Buffer) => void,
-  ): void;
-};
-
 function grpcSender(options: Options): { send: Send; close: () => void } {
-  const id = (b: Buffer) => b;
-  const Ctor = grpc.makeGenericClientConstructor(
-    {
-      Export: {
-        path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: id,
-        requestDeserialize: id,
-        responseSerialize: id,
-        responseDeserialize: id,
-      },
-    },
-    'LogsService',
-  );
-  const client = new Ctor(`${options.host}:${options.port}`, grpc.credentials.createInsecure(), {
+  const client = rawLogsClient(`${options.host}:${options.port}`, grpc.credentials.createInsecure(), {
     'grpc.max_send_message_length': 64 * 1024 * 1024,
-  }) as unknown as ExportClient;
-  const send: Send = (body) =>
-    new Promise((resolve) =>
-      client.Export(body, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (err, res) =>
-        resolve(err ? `grpc-${grpc.status[err.code] ?? err.code}` : res && res.length > 0 ? 'partial' : 'ok'),
-      ),
-    );
+  });
+  const send: Send = async (body) => {
+    const { err, res } = await exportRaw(client, body, 30_000);
+    return err ? `grpc-${grpc.status[err.code] ?? err.code}` : res && res.length > 0 ? 'partial' : 'ok';
+  };
   return { send, close: () => client.close() };
 }
 

@@ -12,9 +12,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { postOtlpProtobuf } from '../support/otlp-http.js';
 import { DNS_SHIM } from '../support/paths.js';
 import { SapAuditLogServer } from '../support/sap-auditlog-server.js';
 import { httpConfig, startSidecar, type SidecarProcess } from '../support/sidecar-process.js';
@@ -63,21 +63,6 @@ service:
 `;
 }
 
-function post(endpoint: string, body: Uint8Array): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `http://${endpoint}/v1/logs`,
-      { method: 'POST', headers: { 'Content-Type': 'application/x-protobuf' } },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 async function startBenchSidecar(
   dir: string,
   server: SapAuditLogServer,
@@ -95,7 +80,7 @@ async function delivery(dir: string, server: SapAuditLogServer, pki: TestPki, pi
     const { bodies } = buildRequestBodies(Math.ceil(records / 512), 512);
     server.apiMode = { status: 503 };
     for (const body of bodies) {
-      const status = await post(sidecar.endpoints['otlp/http']!, body);
+      const status = await postOtlpProtobuf(sidecar.endpoints['otlp/http']!, body);
       if (status !== 200) throw new Error(`sidecar answered ${status}`);
     }
     const total = bodies.length * 512;

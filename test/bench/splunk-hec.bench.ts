@@ -18,8 +18,8 @@ import { spawnSync } from 'node:child_process';
 import { cp, mkdir, open, readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { request } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
+import { postOtlpProtobuf } from '../support/otlp-http.js';
 import { startSidecar, type SidecarProcess } from '../support/sidecar-process.js';
 import { SplunkHecServer } from '../support/splunk-hec-server.js';
 import { tempDir } from '../support/tmp.js';
@@ -92,21 +92,6 @@ service:
 `;
 }
 
-function post(endpoint: string, body: Uint8Array): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `http://${endpoint}/v1/logs`,
-      { method: 'POST', headers: { 'Content-Type': 'application/x-protobuf' } },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** Newlines in `file` after `from` (bytes), counted incrementally. */
 async function countLines(file: string, state: { from: number; lines: number }): Promise<number> {
   const fh = await open(file, 'r').catch(() => undefined);
@@ -143,7 +128,7 @@ async function fill(dir: string, server: SplunkHecServer, pinning: Pinning, reco
   });
   const { bodies } = buildRequestBodies(Math.ceil(records / RECORDS_PER_BODY), RECORDS_PER_BODY);
   for (const body of bodies) {
-    const status = await post(sidecar.endpoints['otlp/http']!, body);
+    const status = await postOtlpProtobuf(sidecar.endpoints['otlp/http']!, body);
     if (status !== 200) throw new Error(`sidecar answered ${status}`);
   }
   const total = bodies.length * RECORDS_PER_BODY;

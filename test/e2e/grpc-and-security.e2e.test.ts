@@ -15,6 +15,7 @@ import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { createAuditClient, SecurityEvent } from '@otel-audit/sdk';
+import { exportRaw, rawLogsClient, type RawLogsClient } from '../support/otlp-grpc-raw.js';
 import { anyValue, attributes, decodeLogsResponse, encodeLogsRequest } from '../support/otlp-raw.js';
 import { startSidecar, type SidecarProcess } from '../support/sidecar-process.js';
 import { createTestPki, type TestPki } from '../support/tls.js';
@@ -23,48 +24,10 @@ import { GOLDEN, TIME } from './golden.js';
 
 const TOKEN = 'tok-5d2c1e8f-7a44-4b5e-9c3a-0f1e2d3c4b5a';
 const ROTATED = 'tok-rotated-0a9b8c7d-6e5f-4a3b-2c1d-0e9f8a7b6c5d';
-const EXPORT = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 
-type RawClient = grpc.Client & {
-  Export(
-    req: Buffer,
-    md: grpc.Metadata,
-    opts: grpc.CallOptions,
-    cb: (err: grpc.ServiceError | null, res?: Buffer) => void,
-  ): void;
-};
-
-function rawClient(
-  address: string,
-  credentials = grpc.credentials.createInsecure(),
-  options: grpc.ChannelOptions = {},
-): RawClient {
-  const id = (b: Buffer) => b;
-  const Ctor = grpc.makeGenericClientConstructor(
-    {
-      Export: {
-        path: EXPORT,
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: id,
-        requestDeserialize: id,
-        responseSerialize: id,
-        responseDeserialize: id,
-      },
-    },
-    'LogsService',
-  );
-  return new Ctor(address, credentials, options) as unknown as RawClient;
-}
-
-function call(
-  client: RawClient,
-  body: Buffer,
-  metadata = new grpc.Metadata(),
-): Promise<{ err: grpc.ServiceError | null; res?: Buffer }> {
-  return new Promise((resolve) =>
-    client.Export(body, metadata, { deadline: Date.now() + 10_000 }, (err, res) => resolve({ err, res })),
-  );
+/** One Export call with this file's 10 s deadline. */
+function call(client: RawLogsClient, body: Buffer, metadata?: grpc.Metadata) {
+  return exportRaw(client, body, 10_000, metadata);
 }
 
 function batch(records: { body: string; attrs: Record<string, unknown>; eventName?: string }[]): Buffer {
@@ -181,7 +144,7 @@ service:
   });
 
   it('answers a hand-built client: success, partial success, INVALID_ARGUMENT, RESOURCE_EXHAUSTED, gzip', async () => {
-    const client = rawClient(sidecar.endpoints['otlp/grpc']!);
+    const client = rawLogsClient(sidecar.endpoints['otlp/grpc']!);
     const good = randomUUID();
     const ok = await call(client, batch([{ body: 'fine', attrs: { 'log.record.uid': good } }]));
     assert.equal(ok.err, null);
@@ -215,7 +178,7 @@ service:
     const huge = await call(client, batch([{ body: 'x'.repeat(3 * 1024 * 1024), attrs: {} }]));
     assert.equal(huge.err?.code, grpc.status.RESOURCE_EXHAUSTED);
 
-    const gzipClient = rawClient(sidecar.endpoints['otlp/grpc']!, grpc.credentials.createInsecure(), {
+    const gzipClient = rawLogsClient(sidecar.endpoints['otlp/grpc']!, grpc.credentials.createInsecure(), {
       'grpc.default_compression_algorithm': grpc.compressionAlgorithms.gzip,
     });
     const zipped = randomUUID();
@@ -333,12 +296,12 @@ service:
       Buffer.from(pki.clientKey),
       Buffer.from(pki.clientCert),
     );
-    const c = rawClient(`localhost:${port('grpc')}`, creds);
+    const c = rawLogsClient(`localhost:${port('grpc')}`, creds);
     const withToken = new grpc.Metadata();
     withToken.set('authorization', `Bearer ${TOKEN}`);
     assert.equal((await call(c, body, withToken)).err, null);
     assert.equal((await call(c, body)).err?.code, grpc.status.UNAUTHENTICATED);
-    const noCert = rawClient(`localhost:${port('grpc')}`, grpc.credentials.createSsl(Buffer.from(pki.ca)));
+    const noCert = rawLogsClient(`localhost:${port('grpc')}`, grpc.credentials.createSsl(Buffer.from(pki.ca)));
     assert.equal((await call(noCert, body, withToken)).err?.code, grpc.status.UNAVAILABLE);
     c.close();
     noCert.close();

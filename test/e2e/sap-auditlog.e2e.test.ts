@@ -5,36 +5,22 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createAuditClient, SecurityEvent, type AuditEvent } from '@otel-audit/sdk';
+import { readLines } from '../support/jsonl.js';
 import { DNS_SHIM } from '../support/paths.js';
 import { SapAuditLogServer } from '../support/sap-auditlog-server.js';
 import { startSidecar, type SidecarProcess } from '../support/sidecar-process.js';
 import { createTestPki, type TestPki } from '../support/tls.js';
 import { tempDir } from '../support/tmp.js';
+import { until } from '../support/wait.js';
 import { GOLDEN } from './golden.js';
 
 const CLIENT_ID = 'sb-otel-audit-test!b1|auditlog!b2';
 const CLIENT_SECRET = 'very-secret-Zq7w+/x=';
 const BASIC_PASSWORD = 'basic-password-Ky2';
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-async function readLines(file: string): Promise<Record<string, unknown>[]> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 describe('sap_auditlog exporter', () => {
   let pki: TestPki;

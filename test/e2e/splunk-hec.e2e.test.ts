@@ -6,52 +6,23 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createAuditClient } from '@otel-audit/sdk';
+import { readLines } from '../support/jsonl.js';
+import { postOtlpProtobuf } from '../support/otlp-http.js';
 import { encodeLogsRequest, attributes, type Plain } from '../support/otlp-raw.js';
 import { DNS_SHIM } from '../support/paths.js';
 import { startSidecar, type SidecarProcess } from '../support/sidecar-process.js';
 import { SplunkHecServer, type HecToken } from '../support/splunk-hec-server.js';
 import { createTestPki, TEST_DOMAIN, type TestPki } from '../support/tls.js';
 import { tempDir } from '../support/tmp.js';
+import { until } from '../support/wait.js';
 import { GOLDEN, TIME } from './golden.js';
 
 const TOKEN = '6f1c2a8e-52f4-4d6b-9a43-0c3de2b7a001';
 const ACK_TOKEN = '0b9e4d1f-7c2a-4e5b-8f63-91aa2c4d5e02';
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-async function readLines(file: string): Promise<Record<string, unknown>[]> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-function postOtlp(endpoint: string, body: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `http://${endpoint}/v1/logs`,
-      { method: 'POST', headers: { 'Content-Type': 'application/x-protobuf' } },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** One OTLP request with a security event per entry, each with its own record attributes. */
 function securityEvents(records: { uuid: string; attrs?: Record<string, Plain> }[]): Buffer {
@@ -204,7 +175,7 @@ service:
       attrs: i === 6 ? { 'com.splunk.index': 'no_such_index' } : i % 3 === 0 ? { 'com.splunk.index': 'audit_eu' } : {},
     }));
     const before = server.requests.length;
-    assert.equal(await postOtlp(s.endpoints['otlp/http']!, securityEvents(records)), 200);
+    assert.equal(await postOtlpProtobuf(s.endpoints['otlp/http']!, securityEvents(records)), 200);
     const letters = join(dir, 'storage/dead-letter/splunk_hec.jsonl');
     await until(async () => (await readLines(letters)).length === 1, 10_000, 'the dead letter');
     await until(() => records.every((r, i) => i === 6 || indexed(r.uuid).length > 0), 10_000, 'the other records');
@@ -272,6 +243,36 @@ service:
       const log = out.join('\n');
       assert.ok(!log.includes(TOKEN), 'the token appears in the logs');
     }
+  });
+
+  it('takes a rotated token from token_file without a restart, and keeps the records refused meanwhile', async () => {
+    const before = { token: 'rotate-before-3c1d9e0a-41b7-4f2e-8d55-7a6b5c4d3e2f' };
+    const rotated = { token: 'rotate-after-9f8e7d6c-5b4a-4392-8170-6e5d4c3b2a19' };
+    tokens.push(before);
+    const file = join(root, 'hec-token');
+    await writeFile(file, `${before.token}\n`);
+    // A long interval: the refusal itself must make the exporter look at the file again.
+    const {
+      client,
+      sidecar: s,
+      dir,
+    } = await sidecar('token-file', `    token_file: ${file}\n    reload_interval: 1h`, 'debug');
+    const first = randomUUID();
+    await client.log(GOLDEN[0]!.event(first));
+    await until(() => indexed(first).length > 0, 10_000, 'delivery with the first token');
+    // Splunk revokes the old token; the new one is written to the file (a Secret update).
+    tokens.splice(tokens.indexOf(before), 1, rotated);
+    const second = randomUUID();
+    await client.log(GOLDEN[1]!.event(second));
+    await until(() => s.output.join('\n').includes('code 4 (Invalid token)'), 10_000, 'the refusal');
+    await writeFile(file, `${rotated.token}\n`);
+    await until(() => indexed(second).length > 0, 10_000, 'delivery with the rotated token');
+    assert.match(s.output.join('\n'), /Splunk HEC token changed; using the new one/);
+    assert.equal((await readLines(join(dir, 'storage/dead-letter/splunk_hec.jsonl'))).length, 0);
+    await client.shutdown();
+    assert.equal(await s.stop(), 0);
+    const log = s.output.join('\n');
+    assert.ok(!log.includes(before.token) && !log.includes(rotated.token), 'a token appears in the logs');
   });
 
   it('without a client certificate HEC refuses the TLS connection: records wait in the spool', async () => {

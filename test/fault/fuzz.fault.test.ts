@@ -12,13 +12,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
+import { exportRaw, rawLogsClient, type RawLogsClient } from '../support/otlp-grpc-raw.js';
 import { anyValue, attributes, encodeLogsRequest } from '../support/otlp-raw.js';
 import { startSidecar, type SidecarProcess } from '../support/sidecar-process.js';
 import { tempDir } from '../support/tmp.js';
 import { rssMiB } from './helpers.js';
 
 const BUDGET_MS = Number(process.env['FUZZ_BUDGET_MS'] ?? 12_000);
-const EXPORT = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 
 function post(endpoint: string, body: Buffer | string, contentType: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -35,15 +35,6 @@ function post(endpoint: string, body: Buffer | string, contentType: string): Pro
     req.end(body);
   });
 }
-
-type RawClient = grpc.Client & {
-  Export(
-    req: Buffer,
-    md: grpc.Metadata,
-    opts: grpc.CallOptions,
-    cb: (err: grpc.ServiceError | null, res?: Buffer) => void,
-  ): void;
-};
 
 /** A request of valid and invalid audit records; returns it with the uuids of the valid ones. */
 const requestArb = fc
@@ -111,7 +102,7 @@ describe('fault: fuzzing the receivers', () => {
   let sidecar: SidecarProcess;
   let dir: string;
   let cleanup: () => Promise<void>;
-  let grpcClient: RawClient;
+  let grpcClient: RawLogsClient;
 
   before(async () => {
     ({ dir, cleanup } = await tempDir());
@@ -139,22 +130,7 @@ service:
       exporters: [file]
 `,
     });
-    const id = (b: Buffer) => b;
-    const Ctor = grpc.makeGenericClientConstructor(
-      {
-        Export: {
-          path: EXPORT,
-          requestStream: false,
-          responseStream: false,
-          requestSerialize: id,
-          requestDeserialize: id,
-          responseSerialize: id,
-          responseDeserialize: id,
-        },
-      },
-      'LogsService',
-    );
-    grpcClient = new Ctor(sidecar.endpoints['otlp/grpc']!, grpc.credentials.createInsecure()) as unknown as RawClient;
+    grpcClient = rawLogsClient(sidecar.endpoints['otlp/grpc']!);
   });
   after(async () => {
     grpcClient.close();
@@ -162,12 +138,10 @@ service:
     await cleanup();
   });
 
-  const grpcCall = (body: Buffer) =>
-    new Promise<grpc.status>((resolve) =>
-      grpcClient.Export(body, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (err) =>
-        resolve(err ? err.code : grpc.status.OK),
-      ),
-    );
+  const grpcCall = async (body: Buffer): Promise<grpc.status> => {
+    const { err } = await exportRaw(grpcClient, body, 5000);
+    return err ? err.code : grpc.status.OK;
+  };
 
   const alive = () =>
     assert.equal(sidecar.child.exitCode, null, `the sidecar died:\n${sidecar.output.slice(-20).join('\n')}`);

@@ -105,12 +105,5 @@ export async function rssMiB(pid: number): Promise<number> {
   return kb / 1024;
 }
 
-export async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
 export { SecurityEvent };
+export { until } from '../support/wait.js';

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { readLines } from '../support/jsonl.js';
 import { TEST_SIDECAR } from '../support/paths.js';
 import { startSidecar } from '../support/sidecar-process.js';
 import { SinkServer } from '../support/sink-server.js';
@@ -23,14 +24,6 @@ function replay(dir: string, args: string[]) {
   return { code: r.status, out: r.stdout + r.stderr };
 }
 
-async function lines(file: string): Promise<Record<string, unknown>[]> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
 describe('fault: dead letters and replay', () => {
   it('dead-letters permanent rejections and replays them after the fix', { timeout: 90_000 }, async () => {
     const { dir, cleanup } = await tempDir();
@@ -45,9 +38,9 @@ describe('fault: dead letters and replay', () => {
     assert.equal((await postOtlp(endpoint(), good.body)).status, 200);
     assert.equal((await postOtlp(endpoint(), poison.body)).status, 200);
     const exporterLetters = join(dir, 'storage/dead-letter/http_sink.jsonl');
-    await until(async () => (await lines(exporterLetters)).length === 3, 10_000, 'three dead letters');
+    await until(async () => (await readLines(exporterLetters)).length === 3, 10_000, 'three dead letters');
     await until(() => good.uuids.every((u) => sink.received.includes(u)), 10_000, 'good records delivered');
-    const letters = await lines(exporterLetters);
+    const letters = await readLines(exporterLetters);
     assert.deepEqual(
       letters.map((l) => l['uuid']),
       poison.uuids,
@@ -84,7 +77,7 @@ describe('fault: dead letters and replay', () => {
     const dry = replay(dir, ['--exporter', 'http_sink', '--dry-run']);
     assert.equal(dry.code, 0, dry.out);
     assert.match(dry.out, /http_sink: 3 records would be replayed/);
-    assert.equal((await lines(exporterLetters)).length, 3);
+    assert.equal((await readLines(exporterLetters)).length, 3);
 
     // The destination is fixed; the running sidecar replays on request.
     sink.mode = { kind: 'ok' };
@@ -93,7 +86,7 @@ describe('fault: dead letters and replay', () => {
     assert.match(live.out, /asking the running sidecar/);
     assert.match(live.out, /http_sink: 3 records replayed/);
     await until(() => poison.uuids.every((u) => sink.received.includes(u)), 10_000, 'replayed records delivered');
-    assert.equal((await lines(exporterLetters)).length, 0);
+    assert.equal((await readLines(exporterLetters)).length, 0);
 
     const fixed = replay(dir, ['--exporter', 'receiver']);
     assert.equal(fixed.code, 0, fixed.out);
@@ -104,7 +97,7 @@ describe('fault: dead letters and replay', () => {
     sink.mode = { kind: 'reject', marker: 'poison' };
     const later = securityBatch(2, 'poison again');
     assert.equal((await postOtlp(endpoint(), later.body)).status, 200);
-    await until(async () => (await lines(exporterLetters)).length === 2, 10_000, 'new dead letters');
+    await until(async () => (await readLines(exporterLetters)).length === 2, 10_000, 'new dead letters');
     assert.equal(await sidecar.stop(), 0);
     sink.mode = { kind: 'ok' };
     const offline = replay(dir, []);

@@ -209,7 +209,7 @@ exporters:
   {{- $exporters = append $exporters "splunk_hec" }}
   splunk_hec:
     endpoint: {{ .endpoint | quote }}
-    token: ${env:SPLUNK_HEC_TOKEN}
+    token_file: /etc/otel-audit/splunk-token/{{ .tokenSecret.key }}
     {{- with .index }}
     index: {{ . | quote }}
     {{- end }}
@@ -270,13 +270,6 @@ service:
 - name: NODE_OPTIONS
   value: {{ . | quote }}
 {{- end }}
-{{- if $e.splunkHec.enabled }}
-- name: SPLUNK_HEC_TOKEN
-  valueFrom:
-    secretKeyRef:
-      name: {{ $e.splunkHec.tokenSecret.name }}
-      key: {{ $e.splunkHec.tokenSecret.key }}
-{{- end }}
 {{- if $e.sapAuditlog.enabled }}
 {{- if eq $e.sapAuditlog.credentials "serviceBinding" }}
 - name: SERVICE_BINDING_ROOT
@@ -332,6 +325,11 @@ service:
   secret:
     secretName: {{ $v.exporters.sapAuditlog.serviceBinding.secretName }}
 {{- end }}
+{{- if $v.exporters.splunkHec.enabled }}
+- name: otel-audit-splunk-token
+  secret:
+    secretName: {{ $v.exporters.splunkHec.tokenSecret.name }}
+{{- end }}
 {{- if and $v.exporters.splunkHec.enabled $v.exporters.splunkHec.tls.caSecret.name }}
 - name: otel-audit-splunk-ca
   secret:
@@ -374,6 +372,11 @@ service:
 {{- if and $v.exporters.sapAuditlog.enabled (eq $v.exporters.sapAuditlog.credentials "serviceBinding") }}
 - name: otel-audit-sap-binding
   mountPath: /bindings/{{ $v.exporters.sapAuditlog.serviceBinding.name }}
+  readOnly: true
+{{- end }}
+{{- if $v.exporters.splunkHec.enabled }}
+- name: otel-audit-splunk-token
+  mountPath: /etc/otel-audit/splunk-token
   readOnly: true
 {{- end }}
 {{- if and $v.exporters.splunkHec.enabled $v.exporters.splunkHec.tls.caSecret.name }}

@@ -8,8 +8,12 @@ import { fieldProblem } from './events.js';
 export interface SplunkHecConfig extends DeliveryConfig {
   /** HEC base URL, e.g. `https://splunk.example:8088`; `/services/collector/event` is appended. */
   endpoint: string;
-  /** The HEC token (a secret: `${env:SPLUNK_HEC_TOKEN}`). */
-  token: string;
+  /** The HEC token (a secret: `${env:SPLUNK_HEC_TOKEN}`); or `token_file`. */
+  token?: string;
+  /** A file holding the HEC token (e.g. a mounted Secret), re-read when it changes. */
+  token_file?: string;
+  /** How often `token_file` is checked for a new token. */
+  reload_interval: string;
   /** Metadata for every event unless the record carries its own (`com.splunk.*`, `host.name`). */
   source?: string;
   sourcetype?: string;
@@ -53,10 +57,12 @@ const metadata: SchemaObject = { type: 'string', minLength: 1 };
 export const splunkHecSchema: SchemaObject = {
   type: 'object',
   additionalProperties: false,
-  required: ['endpoint', 'token'],
+  required: ['endpoint'],
   properties: {
     endpoint: { type: 'string', pattern: '^https?://[^/?#\\s]+(/[^?#\\s]*)?$' },
     token: { type: 'string', minLength: 1 },
+    token_file: { type: 'string', minLength: 1 },
+    reload_interval: { ...DURATION_SCHEMA, default: '30s' },
     source: metadata,
     sourcetype: metadata,
     index: metadata,
@@ -89,6 +95,15 @@ export const splunkHecSchema: SchemaObject = {
 /** Checks beyond the schema (`path` is the exporter's key path). */
 export function checkSplunkHecConfig(config: SplunkHecConfig, path: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  if ((config.token === undefined) === (config.token_file === undefined)) {
+    problems.push({
+      path: `${path}.token`,
+      message:
+        config.token === undefined
+          ? 'missing: give the HEC token as token (e.g. ${env:SPLUNK_HEC_TOKEN}) or token_file'
+          : 'give token or token_file, not both',
+    });
+  }
   const size = parseSize(config.max_content_length);
   if (!(size >= MIN_CONTENT_LENGTH && size <= MAX_CONTENT_LENGTH_LIMIT)) {
     problems.push({

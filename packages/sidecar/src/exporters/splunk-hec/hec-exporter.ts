@@ -12,6 +12,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import { createAgent, NetworkError, send, snippet } from '../http-util.js';
 import { AckTracker } from './ack.js';
 import { classify, type HecVerdict } from './codes.js';
+import { HecToken } from './token.js';
 import type { SplunkHecConfig } from './config.js';
 import { encodeEvents, EventBuilder, planRequests, type HecEvent } from './events.js';
 
@@ -131,8 +132,10 @@ export class SplunkHecExporter implements Exporter {
   private readonly maxBytes: number;
   private readonly timeoutMs: number;
   private readonly slots: Slots;
-  private readonly headers: Record<string, string>;
-  private readonly ackHeaders: Record<string, string>;
+  private headers: Record<string, string> = {};
+  private ackHeaders: Record<string, string> = {};
+  private readonly channel: string | undefined;
+  private token: HecToken | undefined;
   private agent: HttpAgent | HttpsAgent | undefined;
   private acks: AckTracker | undefined;
   private health: Promise<void> | undefined;
@@ -152,18 +155,29 @@ export class SplunkHecExporter implements Exporter {
     this.maxBytes = parseSize(config.max_content_length);
     this.timeoutMs = parseDuration(config.timeout);
     this.slots = new Slots(config.max_concurrency, this.maxBytes);
-    const channel = config.ack ? randomUUID() : undefined;
+    this.channel = config.ack ? randomUUID() : undefined;
+  }
+
+  /** Request headers with `token`; requests started from now on use them. */
+  private useToken(token: string): void {
     const common: Record<string, string> = {
-      Authorization: `Splunk ${config.token}`,
+      Authorization: `Splunk ${token}`,
       'Content-Type': 'application/json',
       'User-Agent': 'otel-audit',
-      ...(channel === undefined ? {} : { 'X-Splunk-Request-Channel': channel }),
+      ...(this.channel === undefined ? {} : { 'X-Splunk-Request-Channel': this.channel }),
     };
     this.ackHeaders = common;
-    this.headers = config.disable_compression ? common : { ...common, 'Content-Encoding': 'gzip' };
+    this.headers = this.config.disable_compression ? common : { ...common, 'Content-Encoding': 'gzip' };
   }
 
   async start(): Promise<void> {
+    this.token = await HecToken.load(
+      this.config,
+      parseDuration(this.config.reload_interval),
+      (token) => this.useToken(token),
+      this.logger,
+    );
+    this.useToken(this.token.current);
     const tls: AgentOptions = { rejectUnauthorized: !this.config.tls.insecure_skip_verify };
     const { ca_file, cert_file, key_file } = this.config.tls;
     if (ca_file !== undefined) tls.ca = await readTlsFile(ca_file, 'tls.ca_file');
@@ -186,6 +200,7 @@ export class SplunkHecExporter implements Exporter {
         ack: this.config.ack,
         compression: this.config.disable_compression ? 'none' : `gzip level ${this.config.compression_level}`,
         client_certificate: cert_file !== undefined,
+        token_file: this.config.token_file ?? null,
       },
       'Splunk HEC exporter ready',
     );
@@ -274,6 +289,8 @@ export class SplunkHecExporter implements Exporter {
         ...(signal === undefined ? {} : { signal }),
       });
       verdict = classify(res.status, res.body, res.headers);
+      // A refused token may have been rotated in token_file: look now rather than at the next interval.
+      if (res.status === 401 || res.status === 403) void this.token?.check();
     } catch (err) {
       if (!(err instanceof NetworkError)) throw err;
       verdict = signal?.aborted ? SHUTTING_DOWN : { kind: 'retry', reason: `Splunk HEC ${err.message}` };
@@ -355,6 +372,7 @@ export class SplunkHecExporter implements Exporter {
 
   async shutdown(): Promise<void> {
     this.closing = true;
+    this.token?.stop();
     await this.acks?.close();
     this.agent?.destroy();
     await this.health;

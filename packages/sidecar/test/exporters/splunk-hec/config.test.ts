@@ -58,6 +58,7 @@ describe('splunk_hec config', () => {
       ack: false,
       ack_timeout: '60s',
       ack_poll_interval: '1s',
+      reload_interval: '30s',
       tls: { insecure_skip_verify: false },
       sending_queue: { num_consumers: 16, batch_size: 4096 },
       retry_on_failure: { initial_interval: '1s', max_interval: '30s', multiplier: 1.5, randomization_factor: 0.5 },
@@ -90,7 +91,13 @@ sending_queue: { num_consumers: 32, batch_size: 8192 }`),
   });
 
   it('reports each mistake with its path', () => {
-    assert.deepEqual(problems('endpoint: https://splunk:8088'), ['exporters.splunk_hec: missing required key "token"']);
+    assert.deepEqual(problems('endpoint: https://splunk:8088'), [
+      'exporters.splunk_hec.token: missing: give the HEC token as token (e.g. ${env:SPLUNK_HEC_TOKEN}) or token_file',
+    ]);
+    assert.deepEqual(problems('endpoint: https://splunk:8088\ntoken: t\ntoken_file: /run/hec/token'), [
+      'exporters.splunk_hec.token: give token or token_file, not both',
+    ]);
+    assert.deepEqual(problems('endpoint: https://splunk:8088\ntoken_file: /run/hec/token\nreload_interval: 10s'), []);
     assert.deepEqual(problems('endpoint: splunk:8088\ntoken: t'), [
       'exporters.splunk_hec.endpoint: must match ^https?://[^/?#\\s]+(/[^?#\\s]*)?$',
     ]);
