@@ -328,9 +328,12 @@ for (const c of cases) {
           assert.ok(volume?.['emptyDir'], 'without persistence the spool is an emptyDir per pod');
           assert.equal(w['spec'].strategy.rollingUpdate.maxUnavailable, 0);
         }
-        // Receivers on all interfaces, each protected (or explicitly insecure).
+        // Receivers and telemetry on all interfaces (listenAddress), each receiver protected (or explicitly insecure).
+        const listen = (parse(readFileSync(c.values![0]!, 'utf8')) as K8sObject)['listenAddress'] ?? '0.0.0.0';
+        const all = String(listen).includes(':') ? `[${listen}]` : String(listen);
+        assert.equal(config['service'].telemetry.address, `${all}:8888`);
         for (const [name, p] of Object.entries(config['receivers'].otlp.protocols as Record<string, K8sObject>)) {
-          assert.match(String(p['endpoint']), /^0\.0\.0\.0:/, `${name} endpoint`);
+          assert.equal(p['endpoint'], `${all}:${name === 'grpc' ? 4317 : 4318}`, `${name} endpoint`);
           assert.ok(p['tls'] || p['auth'] || p['insecure'] === true, `${name}: tls, auth or insecure`);
         }
         // The Service forwards 4317/4318/8888 to named container ports.

@@ -140,14 +140,15 @@ referenced as ${env:NAME} and come from Secrets through the container's environm
 */}}
 {{- define "otel-audit.configBase" -}}
 {{- $v := .Values }}
-{{- $host := ternary "0.0.0.0" "127.0.0.1" (eq $v.mode "gateway") }}
+{{- $any := ternary (printf "[%s]" $v.listenAddress) $v.listenAddress (contains ":" $v.listenAddress) }}
+{{- $host := ternary $any "127.0.0.1" (eq $v.mode "gateway") }}
 {{- $exporters := list -}}
 receivers:
   otlp:
     protocols:
       {{- range $protocol, $port := dict "grpc" $v.ports.otlpGrpc "http" $v.ports.otlpHttp }}
       {{ $protocol }}:
-        endpoint: {{ printf "%s:%d" $host (int64 $port) }}
+        endpoint: {{ printf "%s:%d" $host (int64 $port) | quote }}
         max_request_body_size: {{ int64 $v.config.maxRequestBodySize }}
         {{- if eq $v.mode "gateway" }}
         {{- with $v.gateway.tls.secretName }}
@@ -240,7 +241,7 @@ extensions:
 service:
   shutdown_timeout: {{ $v.config.shutdownTimeout }}
   telemetry:
-    address: {{ printf "0.0.0.0:%d" (int64 $v.ports.metrics) }}
+    address: {{ printf "%s:%d" $any (int64 $v.ports.metrics) | quote }}
     logs:
       level: {{ $v.config.logLevel }}
   pipelines:
