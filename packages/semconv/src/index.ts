@@ -42,6 +42,7 @@ export {
   mapAuditRecord,
   formatIssues,
   isUuid,
+  isSubdomain,
   type AuditRecordInput,
   type AuditMappingResult,
   type MappedAuditRecord,

@@ -53,6 +53,20 @@ export function isUuid(value: string): boolean {
   return UUID_PATTERN.test(value);
 }
 
+/** A subaccount subdomain is one DNS label; it becomes part of the token host, so nothing else may pass. */
+const SUBDOMAIN_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+export function isSubdomain(value: string): boolean {
+  return SUBDOMAIN_PATTERN.test(value);
+}
+
+function asSubdomain(field: string, value: AnyValue, issues: Issues): string | undefined {
+  const s = asNonBlankString(field, value, issues);
+  if (s === undefined || isSubdomain(s)) return s;
+  issues.add(field, 'must be a subdomain: letters, digits and "-", at most 63 characters');
+  return undefined;
+}
+
 interface AttributeEntry {
   readonly name: string;
   /** Index in `audit.attributes` for the structured form, -1 for the flattened form (to name fields in errors). */
@@ -466,7 +480,7 @@ function collect(attributes: readonly KeyValue[], issues: Issues): Fields {
         setOnce(f, 'tenant', key, asNonBlankString(key, value, issues), issues);
         break;
       case K.TenantSubdomain:
-        setOnce(f, 'tenantSubdomain', key, asNonBlankString(key, value, issues), issues);
+        setOnce(f, 'tenantSubdomain', key, asSubdomain(key, value, issues), issues);
         break;
       case K.Success:
         setOnce(f, 'success', key, asBool(key, value, issues), issues);

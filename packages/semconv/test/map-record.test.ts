@@ -430,6 +430,23 @@ describe('common rules', () => {
     assert.equal(r.tenantSubdomain, 'customer-a');
   });
 
+  it('refuses a tenant subdomain that is not one DNS label (it becomes part of the token host)', () => {
+    for (const bad of ['attacker.example#', 'localhost/', 'a.b', 'x?y', '-a', 'a'.repeat(64)]) {
+      const issues = issuesOf(
+        map(
+          AuditEventName.SecurityEvent,
+          { 'log.record.uid': '0b8e5a3e-9c1e-4c5f-8a55-8d2f7d9b1c11', 'audit.tenant.subdomain': bad },
+          'x',
+        ),
+      );
+      assert.deepEqual(
+        issues,
+        ['audit.tenant.subdomain: must be a subdomain: letters, digits and "-", at most 63 characters'],
+        bad,
+      );
+    }
+  });
+
   it('reports an attribute given twice', () => {
     const issues = issuesOf(
       mapAuditRecord({

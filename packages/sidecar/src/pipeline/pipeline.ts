@@ -105,8 +105,15 @@ export class AuditPipeline {
             letters.push(receiverDeadLetter(eventName, result.uuid, result.issues, record, rl.resource, sl.scope));
             continue;
           }
-          resourceJson ??= JSON.stringify(keyValuesToJson(resourceAttrs));
           resourceSplunk ??= splunkMetadata(resourceAttrs, {});
+          const splunk = splunkMetadata(record.attributes, resourceSplunk);
+          const tooLong = metadataTooLong(splunk);
+          if (tooLong !== undefined) {
+            rejected.push({ index, uuid: result.uuid, issues: [tooLong] });
+            letters.push(receiverDeadLetter(eventName, result.uuid, [tooLong], record, rl.resource, sl.scope));
+            continue;
+          }
+          resourceJson ??= JSON.stringify(keyValuesToJson(resourceAttrs));
           accepted.push({
             uuid: result.uuid,
             eventName: eventName as AuditEventName,
@@ -118,7 +125,7 @@ export class AuditPipeline {
             message: result.message,
             resourceJson,
             tenantSubdomain: result.tenantSubdomain,
-            splunk: splunkMetadata(record.attributes, resourceSplunk),
+            splunk,
           });
         }
       }
@@ -186,6 +193,25 @@ function recordTime(record: LogRecord, receivedAtMs: number, receiveTime: string
   if (ns === 0n) return { ms: receivedAtMs, iso: receiveTime };
   const ms = Number(ns / 1_000_000n);
   return { ms, iso: formatSapTime(ms) };
+}
+
+/** Splunk metadata is stored with each spooled record (u16 lengths) and belongs in HEC's short fields. */
+const MAX_METADATA_BYTES = 1024;
+const METADATA_ATTRIBUTES: Readonly<Record<keyof SplunkMetadata, string>> = {
+  host: SplunkAttr.Host,
+  index: SplunkAttr.Index,
+  source: SplunkAttr.Source,
+  sourcetype: SplunkAttr.Sourcetype,
+};
+
+function metadataTooLong(meta: SplunkMetadata): ValidationIssue | undefined {
+  for (const field of ['host', 'index', 'source', 'sourcetype'] as const) {
+    const v = meta[field];
+    // A UTF-16 unit is at most 3 UTF-8 bytes: most values need no byte count.
+    if (v === undefined || v.length * 3 <= MAX_METADATA_BYTES || Buffer.byteLength(v) <= MAX_METADATA_BYTES) continue;
+    return { field: METADATA_ATTRIBUTES[field], message: `is longer than ${MAX_METADATA_BYTES} bytes` };
+  }
+  return undefined;
 }
 
 function splunkMetadata(attributes: readonly KeyValue[], base: SplunkMetadata): SplunkMetadata {

@@ -54,7 +54,7 @@ export class SpoolReader {
       if (batch && batch.records.length > 0) return batch;
       if (batch) continue; // only damage or records for other exporters (replays) were passed over
       const waiting = this.spool.waitForData();
-      if (this.atHead()) await (signal ? Promise.race([waiting, aborted(signal)]) : waiting);
+      if (this.atHead()) await (signal ? untilAborted(waiting, signal) : waiting);
     }
   }
 
@@ -198,6 +198,14 @@ export class SpoolReader {
   }
 }
 
-function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+/** `waiting`, or earlier if `signal` aborts; the abort listener is removed again (a reader waits once per commit). */
+function untilAborted(waiting: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void waiting.then(done, done);
+  });
 }

@@ -266,10 +266,13 @@ service:
     const c = parseConfig(yaml, {
       source: 't',
       registry,
-      env: { UAA: '{"url":"https://uaa.example","clientid":"c","clientsecret":"s"}' },
+      // A real binding's uaa object, with keys the exporter does not need.
+      env: {
+        UAA: '{"url":"https://uaa.example","clientid":"c","clientsecret":"s","xsappname":"a!b1","uaadomain":"example","verificationkey":"-----BEGIN PUBLIC KEY-----","sburl":"https://sb.example","tenantmode":"dedicated"}',
+      },
     });
-    const sap = c.exporters[0]!.config as { binding_name?: string; uaa: { clientid: string } };
+    const sap = c.exporters[0]!.config as { binding_name?: string; uaa: Record<string, string> };
     assert.equal('binding_name' in sap, false);
-    assert.equal(sap.uaa.clientid, 'c');
+    assert.deepEqual(sap.uaa, { url: 'https://uaa.example', clientid: 'c', clientsecret: 's' });
   });
 });

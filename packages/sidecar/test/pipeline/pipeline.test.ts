@@ -180,6 +180,26 @@ describe('audit pipeline', () => {
     assert.deepEqual(written[0]!.splunk, { index: 'audit_eu', sourcetype: 'otel:audit', host: 'pod-1' });
   });
 
+  it('rejects a record whose Splunk metadata is too long to be stored, and keeps the others', async () => {
+    written.length = 0;
+    const result = await pipeline.process(
+      request([
+        record({ eventName: 'audit.security_event', body: 'x' }, { 'host.name': 'h'.repeat(70_000) }),
+        record({ eventName: 'audit.security_event', body: 'y' }, { 'com.splunk.source': '€'.repeat(400) }),
+        record({ eventName: 'audit.security_event', body: 'ok' }, { 'host.name': 'h'.repeat(1024) }),
+      ]),
+    );
+    assert.equal(result.accepted, 1);
+    assert.equal((written[0]!.message as { data?: string }).data, 'ok');
+    assert.deepEqual(
+      result.rejected.map((r) => [r.index, r.issues.map((i) => `${i.field}: ${i.message}`)]),
+      [
+        [0, ['host.name: is longer than 1024 bytes']],
+        [1, ['com.splunk.source: is longer than 1024 bytes']],
+      ],
+    );
+  });
+
   it('caps the partial-success message', () => {
     const rejected = Array.from({ length: 5000 }, (_, i) => ({
       index: i,

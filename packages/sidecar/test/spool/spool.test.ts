@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +70,23 @@ describe('spool', () => {
     assert.equal(crc32(data), 0xcbf43926);
     assert.equal(crc32Js(data), 0xcbf43926);
     assert.equal(crc32Js(Buffer.from('456789'), crc32Js(Buffer.from('123'))), 0xcbf43926);
+  });
+
+  it('a reader that waits for data many times leaves no listener on the long-lived abort signal', async () => {
+    const spool = await Spool.open(options({ consumers: ['a'] }));
+    const reader = spool.reader('a');
+    const stop = new AbortController();
+    for (let i = 0; i < 50; i++) {
+      const reading = reader.read(100, 1024 * 1024, stop.signal);
+      await new Promise((r) => setImmediate(r)); // let the reader reach its wait at the head
+      await spool.append([input(i)]);
+      const batch = await reading;
+      assert.equal(batch?.records.length, 1);
+      spool.commitCursor('a', batch.end);
+    }
+    assert.equal(getEventListeners(stop.signal, 'abort').length, 0);
+    await reader.close();
+    await spool.close();
   });
 
   it('delivers every record to every consumer, in order, across segments and restarts', async () => {

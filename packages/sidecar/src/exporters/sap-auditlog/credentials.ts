@@ -31,6 +31,15 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
+/** JSON.parse whose error names only `what`: V8's message quotes the text around the error, which may be a secret. */
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new CredentialsError(`${what} is not valid JSON`);
+  }
+}
+
 function parseUaa(v: unknown): UaaConfig | undefined {
   if (typeof v === 'string') {
     try {
@@ -124,12 +133,7 @@ interface VcapEntry {
 function fromVcap(env: Env, name: string | undefined): AuditLogCredentials | undefined {
   const raw = env['VCAP_SERVICES'];
   if (raw === undefined || raw.trim() === '') return undefined;
-  let services: Record<string, VcapEntry[]>;
-  try {
-    services = JSON.parse(raw) as Record<string, VcapEntry[]>;
-  } catch (err) {
-    throw new CredentialsError(`VCAP_SERVICES is not valid JSON: ${(err as Error).message}`);
-  }
+  const services = parseJson(raw, 'VCAP_SERVICES') as Record<string, VcapEntry[]>;
   const all = Object.values(services).flat();
   const candidates = all.filter((e) => e.label === LABEL || (e.tags ?? []).includes(LABEL));
   const entry =
@@ -169,7 +173,7 @@ async function readBindingDirectory(
   const names = (await readdir(dir)).filter((n) => !n.startsWith('..') && n !== '..data');
   const metadataText = await readText(join(dir, '.metadata'));
   if (metadataText !== undefined) {
-    const metadata = JSON.parse(metadataText) as BindingMetadata;
+    const metadata = parseJson(metadataText, join(dir, '.metadata')) as BindingMetadata;
     const info: Record<string, string> = {};
     for (const p of metadata.metaDataProperties ?? []) {
       const v = await readText(join(dir, p.name));
@@ -181,14 +185,14 @@ async function readBindingDirectory(
       return {
         type: info['type'] ?? info['label'],
         plan: info['plan'],
-        credentials: text ? (JSON.parse(text) as Record<string, unknown>) : undefined,
+        credentials: text ? (parseJson(text, join(dir, container.name)) as Record<string, unknown>) : undefined,
       };
     }
     const credentials: Record<string, unknown> = {};
     for (const p of metadata.credentialProperties ?? []) {
       const v = await readText(join(dir, p.name));
       if (v === undefined) continue;
-      credentials[p.name] = p.format === 'json' ? (JSON.parse(v) as unknown) : v;
+      credentials[p.name] = p.format === 'json' ? parseJson(v, join(dir, p.name)) : v;
     }
     return { type: info['type'] ?? info['label'], plan: info['plan'], credentials };
   }

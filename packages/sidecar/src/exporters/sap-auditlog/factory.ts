@@ -3,6 +3,17 @@ import type { ConfigProblem } from '../../config/problems.js';
 import { sapAuditLogSchema, type SapAuditLogConfig } from './config.js';
 import { SapAuditLogExporter } from './sap-exporter.js';
 
+const UAA_KEYS = [
+  'url',
+  'clientid',
+  'clientsecret',
+  'certurl',
+  'certificate',
+  'key',
+  'credential-type',
+  'identityzone',
+];
+
 export const sapAuditLogExporterFactory: ExporterFactory<SapAuditLogConfig> = {
   type: 'sap_auditlog',
   schema: sapAuditLogSchema,
@@ -10,10 +21,16 @@ export const sapAuditLogExporterFactory: ExporterFactory<SapAuditLogConfig> = {
     // `uaa` may come as the JSON text of a binding's uaa object (e.g. `uaa: ${env:AUDITLOG_UAA}`).
     const config = raw as { uaa?: unknown } | null;
     if (config && typeof config.uaa === 'string' && config.uaa.trim().startsWith('{')) {
+      let parsed: unknown;
       try {
-        config.uaa = JSON.parse(config.uaa) as unknown;
+        parsed = JSON.parse(config.uaa) as unknown;
       } catch {
-        // left as is: the schema reports that uaa must be an object
+        // left as is: the schema reports that uaa must be an object (without quoting the secret text)
+      }
+      // A binding's uaa object has more keys (xsappname, uaadomain, verificationkey ...): take ours.
+      if (typeof parsed === 'object' && parsed !== null) {
+        const all = parsed as Record<string, unknown>;
+        config.uaa = Object.fromEntries(UAA_KEYS.filter((k) => all[k] !== undefined).map((k) => [k, all[k]]));
       }
     }
     return raw;

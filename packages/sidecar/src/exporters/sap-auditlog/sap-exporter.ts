@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent, AgentOptions } from 'node:https';
+import { isSubdomain } from '@otel-audit/semconv';
 import { RetryableExportError, type Exporter, type ExportOutcome } from '../../component.js';
 import { parseDuration } from '../../config/schema.js';
 import { eventTypeOf, type SpooledRecord } from '../../spool/spooled-record.js';
@@ -187,6 +188,13 @@ export class SapAuditLogExporter implements Exporter {
     }
     const url = new URL(connection.pathPrefix + eventTypeOf(record).sapEndpoint, connection.apiBase);
     const subdomain = connection.tokens === undefined ? undefined : record.tenantSubdomain;
+    // Validated on receipt; this guards records spooled or replayed from before that check.
+    if (subdomain !== undefined && !isSubdomain(subdomain)) {
+      return {
+        kind: 'rejected',
+        reason: 'audit.tenant.subdomain is not a valid subdomain; no token can be fetched for it',
+      };
+    }
     for (let attempt = 0; attempt < 2; attempt++) {
       let authorization: string;
       try {

@@ -1,4 +1,5 @@
 import type { AgentOptions } from 'node:https';
+import { isSubdomain } from '@otel-audit/semconv';
 import { createAgent, NetworkError, retryAfterMs, send, snippet } from '../http-util.js';
 import type { AuditLogCredentials } from './credentials.js';
 
@@ -72,12 +73,22 @@ export class TokenProvider {
     const uaa = this.credentials.uaa!;
     const url = new URL(this.x509 ? uaa.certurl! : uaa.url!);
     if (subdomain !== undefined) {
+      // The subdomain comes from a record: it must stay one DNS label under the provider's UAA domain,
+      // or a sender could point the client secret at a host of its choosing.
+      if (!isSubdomain(subdomain))
+        throw new TokenError("the record's tenant subdomain is not a valid subdomain", false);
       const zone = uaa.identityzone ?? url.hostname.split('.')[0]!;
       const labels = url.hostname.split('.');
       if (labels[0] !== zone)
         throw new TokenError(`cannot derive the token host of subscriber ${subdomain} from ${url.hostname}`, false);
-      labels[0] = subdomain;
+      const suffix = labels.slice(1).join('.');
+      labels[0] = subdomain.toLowerCase();
       url.hostname = labels.join('.');
+      if (url.hostname !== `${labels[0]}.${suffix}`)
+        throw new TokenError(
+          `cannot derive the token host of subscriber ${subdomain} from ${uaa.url ?? uaa.certurl}`,
+          false,
+        );
     }
     url.pathname = `${url.pathname.replace(/\/$/, '')}/oauth/token`;
     return url;

@@ -147,10 +147,21 @@ describe('SAP Audit Log Service credentials', () => {
       assert.ok(!e.message.includes('BEGIN'));
       return true;
     });
-    await assert.rejects(
-      resolveCredentials(config({ binding: 'vcap' }), { VCAP_SERVICES: 'not json' }),
-      /VCAP_SERVICES is not valid JSON/,
-    );
+    // V8's JSON errors quote the text around the error: none of it may reach the message.
+    const broken = '{"auditlog":[{"credentials":{"uaa":{"clientsecret":S3cr3tValu3}}}]}';
+    await assert.rejects(resolveCredentials(config({ binding: 'vcap' }), { VCAP_SERVICES: broken }), (e: unknown) => {
+      assert.ok(e instanceof CredentialsError);
+      assert.equal(e.message, 'VCAP_SERVICES is not valid JSON');
+      return true;
+    });
+    const badMetadata = await binding('bad-metadata', { url: URL_ });
+    await writeFile(join(badMetadata, 'auditlog/.metadata'), '{"credentialProperties":[{"name":"uaa", S3cr3tValu3');
+    await assert.rejects(resolveCredentials(config(), { SERVICE_BINDING_ROOT: badMetadata }), (e: unknown) => {
+      assert.ok(e instanceof CredentialsError, String(e));
+      assert.match(e.message, /auditlog\/\.metadata is not valid JSON$/);
+      assert.ok(!e.message.includes('S3cr3t'));
+      return true;
+    });
   });
 
   it('notices a changed binding', async () => {
