@@ -1,7 +1,8 @@
-import { mkdir, open, readdir, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncDir } from '../storage/fs-util.js';
 import { GroupCommit } from '../storage/group-commit.js';
+import { shrinkTo, writeFully, type OpenFile } from '../storage/write-fully.js';
 import type { SplunkMetadata } from '../pipeline/audit-record.js';
 
 /** Component id of the receiver side (records rejected by validation). */
@@ -59,10 +60,13 @@ class Mutex {
 class DeadLetterFile {
   private readonly commit = new GroupCommit<string>((lines) => this.mutex.run(() => this.flush(lines)));
   private readonly mutex = new Mutex();
+  /** A failed write could not be cut back to this length: do it before the next write. */
+  private cutTo: number | undefined;
 
   constructor(
     private readonly path: string,
     private fh: FileHandle,
+    private readonly openFile: OpenFile,
   ) {}
 
   write(lines: string): Promise<void> {
@@ -70,8 +74,27 @@ class DeadLetterFile {
   }
 
   private async flush(chunks: string[]): Promise<void> {
-    await this.fh.write(chunks.join(''));
-    await this.fh.datasync();
+    await this.cutTornTail();
+    const fh = this.fh;
+    const data = Buffer.from(chunks.join(''));
+    const before = (await fh.stat()).size;
+    try {
+      // One write may write only part of the bytes without an error (file system full, file size limit).
+      await writeFully(fh, [data], data.length);
+      await fh.datasync();
+    } catch (err) {
+      // Leave no partial line behind, or the next dead letter would be glued to it.
+      await shrinkTo(fh, before).catch(() => {
+        this.cutTo = before;
+      });
+      throw err;
+    }
+  }
+
+  private async cutTornTail(): Promise<void> {
+    if (this.cutTo === undefined) return;
+    await shrinkTo(this.fh, this.cutTo);
+    this.cutTo = undefined;
   }
 
   /**
@@ -80,6 +103,7 @@ class DeadLetterFile {
    */
   rewrite(decide: (lines: DeadLetterLine[]) => Promise<DeadLetterLine[]>): Promise<void> {
     return this.mutex.run(async () => {
+      await this.cutTornTail();
       const text = await readFile(this.path, 'utf8');
       const lines: DeadLetterLine[] = text
         .split('\n')
@@ -93,18 +117,24 @@ class DeadLetterFile {
         });
       const keep = await decide(lines);
       if (keep.length === lines.length && keep.every((l, i) => l.raw === lines[i]!.raw)) return;
+      // The temp file's handle becomes the file's handle once renamed into place; until then (and if
+      // anything fails) writes go on appending to the current file.
       const tmp = `${this.path}.tmp`;
-      const out = await open(tmp, 'w');
+      await unlink(tmp).catch(() => undefined);
+      const out = await this.openFile(tmp, 'a');
       try {
         await out.writeFile(keep.map((l) => `${l.raw}\n`).join(''));
         await out.sync();
-      } finally {
-        await out.close();
+        await rename(tmp, this.path);
+      } catch (err) {
+        await out.close().catch(() => undefined);
+        await unlink(tmp).catch(() => undefined);
+        throw err;
       }
-      await this.fh.close();
-      await rename(tmp, this.path);
+      const old = this.fh;
+      this.fh = out;
+      await old.close().catch(() => undefined);
       await syncDir(join(this.path, '..'));
-      this.fh = await open(this.path, 'a');
     });
   }
 
@@ -121,7 +151,10 @@ class DeadLetterFile {
 export class DeadLetterStore implements DeadLetterWriter {
   private readonly files = new Map<string, Promise<DeadLetterFile>>();
 
-  constructor(readonly directory: string) {}
+  constructor(
+    readonly directory: string,
+    private readonly openFile: OpenFile = open,
+  ) {}
 
   async write(componentId: string, letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
@@ -157,7 +190,7 @@ export class DeadLetterStore implements DeadLetterWriter {
       f = (async () => {
         await mkdir(this.directory, { recursive: true });
         const path = this.pathFor(componentId);
-        return new DeadLetterFile(path, await open(path, 'a'));
+        return new DeadLetterFile(path, await this.openFile(path, 'a'), this.openFile);
       })();
       f.catch(() => this.files.delete(componentId));
       this.files.set(componentId, f);

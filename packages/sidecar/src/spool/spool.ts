@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { BackpressureError } from '../component.js';
 import { syncDir } from '../storage/fs-util.js';
 import { GroupCommit } from '../storage/group-commit.js';
+import { writeFully } from '../storage/write-fully.js';
 import type { Logger } from '../telemetry/logger.js';
 import { HEADER_SIZE, writeHeader } from './entry-codec.js';
 import { loadCursors, saveCursors, type Cursor } from './cursors.js';
@@ -408,14 +409,6 @@ export class Spool {
     await this.persistCursors();
     await this.active.close();
   }
-}
-
-/** Writes all buffers, in order, however many calls that takes. */
-async function writeFully(fh: FileHandle, buffers: Buffer[], total: number): Promise<void> {
-  const { bytesWritten } = await fh.writev(buffers);
-  if (bytesWritten === total) return;
-  const rest = Buffer.concat(buffers).subarray(bytesWritten);
-  for (let done = 0; done < rest.length;) done += (await fh.write(rest, done, rest.length - done)).bytesWritten;
 }
 
 /** When the last segment holds no entry, the next sequence number follows the one before it. */

@@ -2,6 +2,7 @@ import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/pr
 import { basename, dirname, extname, join } from 'node:path';
 import { ensureParentDir, syncDir } from '../../storage/fs-util.js';
 import { GroupCommit } from '../../storage/group-commit.js';
+import { shrinkTo, writeFully, type OpenFile } from '../../storage/write-fully.js';
 import type { Logger } from '../../telemetry/logger.js';
 
 export interface RotationPolicy {
@@ -23,7 +24,10 @@ export class RotatingFile {
   private fh: FileHandle | undefined;
   /** Open for appends (the handle itself is briefly absent while the file rotates). */
   private opened = false;
+  /** Exact length of the active file: only bytes known to be written count. */
   private size = 0;
+  /** A failed append could not be cut back: bytes past `size` must go before the next append. */
+  private tornTail = false;
   private readonly commit = new GroupCommit<Buffer>((chunks) => this.flush(chunks));
   private readonly dir: string;
   private readonly stem: string;
@@ -34,6 +38,7 @@ export class RotatingFile {
     private readonly policy: RotationPolicy,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
+    private readonly openFile: OpenFile = open,
   ) {
     this.dir = dirname(path);
     this.ext = extname(path);
@@ -42,7 +47,7 @@ export class RotatingFile {
 
   async open(): Promise<void> {
     await ensureParentDir(this.path);
-    this.fh = await open(this.path, 'a+');
+    this.fh = await this.openFile(this.path, 'a+');
     this.size = await this.repairTornTail(this.fh);
     this.opened = true;
     await this.prune();
@@ -105,19 +110,29 @@ export class RotatingFile {
 
   private async flush(chunks: Buffer[]): Promise<void> {
     const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    if (this.tornTail) {
+      this.size = await shrinkTo(this.fh!, this.size);
+      this.tornTail = false;
+    }
     if (this.policy.maxBytes > 0 && this.size > 0 && this.size + data.length > this.policy.maxBytes) {
       await this.rotate();
     }
     const fh = this.fh!;
+    const before = this.size;
     try {
-      await fh.write(data);
+      // One write may write only part of the bytes without an error (file system full, file size limit).
+      await writeFully(fh, [data], data.length);
       if (this.policy.fsync) await fh.datasync();
     } catch (err) {
       // Leave no partial line behind (e.g. after ENOSPC): the caller retries the whole batch.
-      await fh.truncate(this.size).catch(() => undefined);
+      try {
+        this.size = await shrinkTo(fh, before);
+      } catch {
+        this.tornTail = true;
+      }
       throw err;
     }
-    this.size += data.length;
+    this.size = before + data.length;
   }
 
   private async rotate(): Promise<void> {
@@ -129,7 +144,7 @@ export class RotatingFile {
       await rename(this.path, target);
     } finally {
       // Whatever happened, keep an open file: after a failed rename we go on appending to the old one.
-      this.fh = await open(this.path, 'a+');
+      this.fh = await this.openFile(this.path, 'a+');
       this.size = (await this.fh.stat()).size;
     }
     await syncDir(this.dir);
