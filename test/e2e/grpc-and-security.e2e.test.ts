@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:http2';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -15,7 +17,7 @@ import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { createAuditClient, SecurityEvent } from '@otel-audit/sdk';
-import { exportRaw, rawLogsClient, type RawLogsClient } from '../support/otlp-grpc-raw.js';
+import { exportRaw, LOGS_EXPORT_PATH, rawLogsClient, type RawLogsClient } from '../support/otlp-grpc-raw.js';
 import { anyValue, attributes, decodeLogsResponse, encodeLogsRequest } from '../support/otlp-raw.js';
 import { startSidecar, type SidecarProcess } from '../support/sidecar-process.js';
 import { createTestPki, type TestPki } from '../support/tls.js';
@@ -349,6 +351,73 @@ service:
       401,
       'the old token is no longer accepted',
     );
+  });
+});
+
+describe('gRPC authentication', () => {
+  it('refuses a caller without a token from its metadata, before the request message arrives', async () => {
+    const { dir, cleanup } = await tempDir();
+    const s = await startSidecar({
+      dir,
+      config: `receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n        auth:\n          bearer_tokens: ["${TOKEN}"]\nexporters:\n  file:\n    path: ./a.jsonl\nextensions:\n  storage:\n    directory: ./storage\nservice:\n  pipelines:\n    audit:\n      receivers: [otlp]\n      exporters: [file]\n`,
+    });
+    const session = connect(`http://${s.endpoints['otlp/grpc']!}`);
+    session.on('error', () => undefined); // the sidecar's shutdown cuts this session
+    try {
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': LOGS_EXPORT_PATH,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+      });
+      // A message announced as 16 MiB of which only 64 KiB ever arrive: a server that reads the
+      // message before checking the token never answers.
+      const prefix = Buffer.alloc(5);
+      prefix.writeUInt32BE(16 * 1024 * 1024, 1);
+      stream.write(Buffer.concat([prefix, Buffer.alloc(64 * 1024)]));
+      stream.on('error', () => undefined);
+      const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
+        stream.on('response', (h) => {
+          clearTimeout(timer);
+          resolve(h);
+        });
+        stream.on('error', reject);
+      });
+      assert.equal(headers['grpc-status'], String(grpc.status.UNAUTHENTICATED));
+      // The stream stays open (its message never completes): the shutdown must not wait for it.
+      const started = Date.now();
+      assert.equal(await s.stop(), 0);
+      assert.ok(Date.now() - started < 10_000, `shutdown took ${Date.now() - started} ms`);
+    } finally {
+      session.destroy();
+      await s.stop();
+      await cleanup();
+    }
+  });
+
+  it('an HTTP client that never finishes its request does not hold the shutdown', async () => {
+    const { dir, cleanup } = await tempDir();
+    const s = await startSidecar({
+      dir,
+      config: `receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:0\nexporters:\n  file:\n    path: ./a.jsonl\nextensions:\n  storage:\n    directory: ./storage\nservice:\n  pipelines:\n    audit:\n      receivers: [otlp]\n      exporters: [file]\n`,
+    });
+    const req = httpRequest(`http://${s.endpoints['otlp/http']!}/v1/logs`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-protobuf', 'Content-Length': 1_000_000 },
+    });
+    req.on('error', () => undefined);
+    req.write(Buffer.alloc(1000));
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const started = Date.now();
+      assert.equal(await s.stop(), 0);
+      assert.ok(Date.now() - started < 10_000, `shutdown took ${Date.now() - started} ms`);
+    } finally {
+      req.destroy();
+      await s.stop();
+      await cleanup();
+    }
   });
 });
 

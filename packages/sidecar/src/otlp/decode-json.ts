@@ -1,9 +1,11 @@
 import { KeyValueList, type AnyValue, type KeyValue } from '@otel-audit/semconv';
 import {
   DEFAULT_DECODE_LIMITS,
+  DecodeState,
+  decoding,
   OtlpDecodeError,
   tooDeep,
-  tooManyRecords,
+  tooManyElements,
   type DecodeLimits,
   type InstrumentationScope,
   type LogRecord,
@@ -19,6 +21,10 @@ import {
  * unknown keys ignored. Errors name the JSON path of the offending value.
  */
 export function decodeLogsRequestJson(text: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): LogsRequest {
+  return decoding(() => readRequest(text, new DecodeState(limits)));
+}
+
+function readRequest(text: string, st: DecodeState): LogsRequest {
   let root: unknown;
   try {
     root = JSON.parse(text);
@@ -26,11 +32,10 @@ export function decodeLogsRequestJson(text: string, limits: DecodeLimits = DEFAU
     throw new OtlpDecodeError(`invalid JSON: ${(err as Error).message}`);
   }
   const obj = asObject(root, '$');
-  const request = { resourceLogs: list(obj['resourceLogs'], 'resourceLogs', (v, p) => readResourceLogs(v, p, limits)) };
-  let records = 0;
-  for (const rl of request.resourceLogs) for (const sl of rl.scopeLogs) records += sl.logRecords.length;
-  if (records > limits.maxRecords) throw tooManyRecords(limits);
-  return request;
+  const resourceLogs = obj['resourceLogs'];
+  // Counted before any of it is decoded, so an oversized request is refused without building records.
+  if (Array.isArray(resourceLogs)) st.addResourceLogs(resourceLogs.length);
+  return { resourceLogs: list(resourceLogs, 'resourceLogs', (v, p) => readResourceLogs(v, p, st)) };
 }
 
 type Json = Record<string, unknown>;
@@ -119,51 +124,54 @@ function base64(v: unknown, path: string): Uint8Array {
   return Buffer.from(s, s.includes('-') || s.includes('_') ? 'base64url' : 'base64');
 }
 
-function readResourceLogs(v: unknown, path: string, limits: DecodeLimits): ResourceLogs {
+function readResourceLogs(v: unknown, path: string, st: DecodeState): ResourceLogs {
   const o = asObject(v, path);
+  if (Array.isArray(o['scopeLogs'])) st.addScopeLogs(o['scopeLogs'].length);
   return {
-    resource: o['resource'] == null ? undefined : readResource(o['resource'], `${path}.resource`, limits),
-    scopeLogs: list(o['scopeLogs'], `${path}.scopeLogs`, (x, p) => readScopeLogs(x, p, limits)),
+    resource: o['resource'] == null ? undefined : readResource(o['resource'], `${path}.resource`, st),
+    scopeLogs: list(o['scopeLogs'], `${path}.scopeLogs`, (x, p) => readScopeLogs(x, p, st)),
     schemaUrl: str(o['schemaUrl'], `${path}.schemaUrl`),
   };
 }
 
-function readResource(v: unknown, path: string, limits: DecodeLimits): Resource {
+function readResource(v: unknown, path: string, st: DecodeState): Resource {
   const o = asObject(v, path);
   return {
-    attributes: keyValues(o['attributes'], `${path}.attributes`, 0, limits),
+    attributes: keyValues(o['attributes'], `${path}.attributes`, 0, st),
     droppedAttributesCount: int32(o['droppedAttributesCount'], `${path}.droppedAttributesCount`, false),
   };
 }
 
-function readScopeLogs(v: unknown, path: string, limits: DecodeLimits): ScopeLogs {
+function readScopeLogs(v: unknown, path: string, st: DecodeState): ScopeLogs {
   const o = asObject(v, path);
+  // Counted before the records are decoded: the request is refused as soon as it passes the limit.
+  if (Array.isArray(o['logRecords'])) st.addRecords(o['logRecords'].length);
   return {
-    scope: o['scope'] == null ? undefined : readScope(o['scope'], `${path}.scope`, limits),
-    logRecords: list(o['logRecords'], `${path}.logRecords`, (x, p) => readLogRecord(x, p, limits)),
+    scope: o['scope'] == null ? undefined : readScope(o['scope'], `${path}.scope`, st),
+    logRecords: list(o['logRecords'], `${path}.logRecords`, (x, p) => readLogRecord(x, p, st)),
     schemaUrl: str(o['schemaUrl'], `${path}.schemaUrl`),
   };
 }
 
-function readScope(v: unknown, path: string, limits: DecodeLimits): InstrumentationScope {
+function readScope(v: unknown, path: string, st: DecodeState): InstrumentationScope {
   const o = asObject(v, path);
   return {
     name: str(o['name'], `${path}.name`),
     version: str(o['version'], `${path}.version`),
-    attributes: keyValues(o['attributes'], `${path}.attributes`, 0, limits),
+    attributes: keyValues(o['attributes'], `${path}.attributes`, 0, st),
     droppedAttributesCount: int32(o['droppedAttributesCount'], `${path}.droppedAttributesCount`, false),
   };
 }
 
-function readLogRecord(v: unknown, path: string, limits: DecodeLimits): LogRecord {
+function readLogRecord(v: unknown, path: string, st: DecodeState): LogRecord {
   const o = asObject(v, path);
   return {
     timeUnixNano: int64(o['timeUnixNano'], `${path}.timeUnixNano`, false),
     observedTimeUnixNano: int64(o['observedTimeUnixNano'], `${path}.observedTimeUnixNano`, false),
     severityNumber: int32(o['severityNumber'], `${path}.severityNumber`, true),
     severityText: str(o['severityText'], `${path}.severityText`),
-    body: o['body'] == null ? null : anyValue(o['body'], `${path}.body`, 0, limits),
-    attributes: keyValues(o['attributes'], `${path}.attributes`, 0, limits),
+    body: o['body'] == null ? null : anyValue(o['body'], `${path}.body`, 0, st),
+    attributes: keyValues(o['attributes'], `${path}.attributes`, 0, st),
     droppedAttributesCount: int32(o['droppedAttributesCount'], `${path}.droppedAttributesCount`, false),
     flags: int32(o['flags'], `${path}.flags`, false),
     traceId: hexId(o['traceId'], `${path}.traceId`, 16),
@@ -172,17 +180,18 @@ function readLogRecord(v: unknown, path: string, limits: DecodeLimits): LogRecor
   };
 }
 
-function keyValues(v: unknown, path: string, depth: number, limits: DecodeLimits): KeyValue[] {
+function keyValues(v: unknown, path: string, depth: number, st: DecodeState): KeyValue[] {
+  checkCount(v, path, st);
   return list(v, path, (item, p) => {
     const o = asObject(item, p);
     return {
       key: str(o['key'], `${p}.key`),
-      value: o['value'] == null ? null : anyValue(o['value'], `${p}.value`, depth, limits),
+      value: o['value'] == null ? null : anyValue(o['value'], `${p}.value`, depth, st),
     };
   });
 }
 
-function anyValue(v: unknown, path: string, depth: number, limits: DecodeLimits): AnyValue {
+function anyValue(v: unknown, path: string, depth: number, st: DecodeState): AnyValue {
   const o = asObject(v, path);
   // A oneof: the first recognised member wins (a well-formed value has at most one).
   if ('stringValue' in o) return str(o['stringValue'], `${path}.stringValue`);
@@ -195,14 +204,20 @@ function anyValue(v: unknown, path: string, depth: number, limits: DecodeLimits)
   if ('doubleValue' in o) return double(o['doubleValue'], `${path}.doubleValue`);
   if ('bytesValue' in o) return base64(o['bytesValue'], `${path}.bytesValue`);
   if ('arrayValue' in o) {
-    if (depth + 1 > limits.maxDepth) throw tooDeep(limits);
+    if (depth + 1 > st.limits.maxDepth) throw tooDeep(st.limits);
     const arr = o['arrayValue'] == null ? {} : asObject(o['arrayValue'], `${path}.arrayValue`);
-    return list(arr['values'], `${path}.arrayValue.values`, (x, p) => anyValue(x, p, depth + 1, limits));
+    checkCount(arr['values'], `${path}.arrayValue.values`, st);
+    return list(arr['values'], `${path}.arrayValue.values`, (x, p) => anyValue(x, p, depth + 1, st));
   }
   if ('kvlistValue' in o) {
-    if (depth + 1 > limits.maxDepth) throw tooDeep(limits);
+    if (depth + 1 > st.limits.maxDepth) throw tooDeep(st.limits);
     const kvl = o['kvlistValue'] == null ? {} : asObject(o['kvlistValue'], `${path}.kvlistValue`);
-    return new KeyValueList(keyValues(kvl['values'], `${path}.kvlistValue.values`, depth + 1, limits));
+    return new KeyValueList(keyValues(kvl['values'], `${path}.kvlistValue.values`, depth + 1, st));
   }
   return null;
+}
+
+/** Attributes, array and kvlist values: at most {@link DecodeState.maxElements} entries each. */
+function checkCount(v: unknown, path: string, st: DecodeState): void {
+  if (Array.isArray(v) && v.length > st.maxElements) throw tooManyElements(st.limits, path);
 }

@@ -1,10 +1,12 @@
 import { KeyValueList, type AnyValue, type KeyValue } from '@otel-audit/semconv';
 import {
   DEFAULT_DECODE_LIMITS,
+  DecodeState,
+  decoding,
   newLogRecord,
   OtlpDecodeError,
   tooDeep,
-  tooManyRecords,
+  tooManyElements,
   type DecodeLimits,
   type InstrumentationScope,
   type LogRecord,
@@ -29,31 +31,32 @@ const T_LEN_3 = tag(3, LEN);
  * Hand-written for the receiver's hot path; tested against the official OTel JS encoder.
  */
 export function decodeLogsRequestProto(buf: Buffer, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): LogsRequest {
-  const r = new ProtoReader(buf);
+  return decoding(() => readRequest(new ProtoReader(buf), new DecodeState(limits)));
+}
+
+function readRequest(r: ProtoReader, st: DecodeState): LogsRequest {
   const resourceLogs: ResourceLogs[] = [];
-  let records = 0;
   while (r.pos < r.end) {
     const t = r.uint32();
     if (t === T_LEN_1) {
-      const rl = readResourceLogs(r, r.delimitedEnd(), limits);
-      for (const sl of rl.scopeLogs) records += sl.logRecords.length;
-      if (records > limits.maxRecords) throw tooManyRecords(limits);
-      resourceLogs.push(rl);
+      st.addResourceLogs(1);
+      resourceLogs.push(readResourceLogs(r, r.delimitedEnd(), st));
     } else r.skip(t & 7, t >>> 3);
   }
   return { resourceLogs };
 }
 
-function readResourceLogs(r: ProtoReader, end: number, limits: DecodeLimits): ResourceLogs {
+function readResourceLogs(r: ProtoReader, end: number, st: DecodeState): ResourceLogs {
   const out: ResourceLogs = { resource: undefined, scopeLogs: [], schemaUrl: '' };
   while (r.pos < end) {
     const t = r.uint32();
     switch (t) {
       case T_LEN_1:
-        out.resource = readResource(r, r.delimitedEnd(), limits);
+        out.resource = readResource(r, r.delimitedEnd(), st);
         break;
       case T_LEN_2:
-        out.scopeLogs.push(readScopeLogs(r, r.delimitedEnd(), limits));
+        st.addScopeLogs(1);
+        out.scopeLogs.push(readScopeLogs(r, r.delimitedEnd(), st));
         break;
       case T_LEN_3:
         out.schemaUrl = r.string();
@@ -66,13 +69,14 @@ function readResourceLogs(r: ProtoReader, end: number, limits: DecodeLimits): Re
   return out;
 }
 
-function readResource(r: ProtoReader, end: number, limits: DecodeLimits): Resource {
+function readResource(r: ProtoReader, end: number, st: DecodeState): Resource {
   const out: Resource = { attributes: [], droppedAttributesCount: 0 };
   while (r.pos < end) {
     const t = r.uint32();
     switch (t) {
       case T_LEN_1:
-        out.attributes.push(readKeyValue(r, r.delimitedEnd(), 0, limits));
+        if (out.attributes.length >= st.maxElements) throw tooManyElements(st.limits, "a resource's attributes");
+        out.attributes.push(readKeyValue(r, r.delimitedEnd(), 0, st));
         break;
       case tag(2, 0):
         out.droppedAttributesCount = r.uint32();
@@ -85,17 +89,17 @@ function readResource(r: ProtoReader, end: number, limits: DecodeLimits): Resour
   return out;
 }
 
-function readScopeLogs(r: ProtoReader, end: number, limits: DecodeLimits): ScopeLogs {
+function readScopeLogs(r: ProtoReader, end: number, st: DecodeState): ScopeLogs {
   const out: ScopeLogs = { scope: undefined, logRecords: [], schemaUrl: '' };
   while (r.pos < end) {
     const t = r.uint32();
     switch (t) {
       case T_LEN_1:
-        out.scope = readScope(r, r.delimitedEnd(), limits);
+        out.scope = readScope(r, r.delimitedEnd(), st);
         break;
       case T_LEN_2:
-        if (out.logRecords.length >= limits.maxRecords) throw tooManyRecords(limits);
-        out.logRecords.push(readLogRecord(r, r.delimitedEnd(), limits));
+        st.addRecords(1);
+        out.logRecords.push(readLogRecord(r, r.delimitedEnd(), st));
         break;
       case T_LEN_3:
         out.schemaUrl = r.string();
@@ -108,7 +112,7 @@ function readScopeLogs(r: ProtoReader, end: number, limits: DecodeLimits): Scope
   return out;
 }
 
-function readScope(r: ProtoReader, end: number, limits: DecodeLimits): InstrumentationScope {
+function readScope(r: ProtoReader, end: number, st: DecodeState): InstrumentationScope {
   const out: InstrumentationScope = { name: '', version: '', attributes: [], droppedAttributesCount: 0 };
   while (r.pos < end) {
     const t = r.uint32();
@@ -120,7 +124,8 @@ function readScope(r: ProtoReader, end: number, limits: DecodeLimits): Instrumen
         out.version = r.string();
         break;
       case T_LEN_3:
-        out.attributes.push(readKeyValue(r, r.delimitedEnd(), 0, limits));
+        if (out.attributes.length >= st.maxElements) throw tooManyElements(st.limits, "a scope's attributes");
+        out.attributes.push(readKeyValue(r, r.delimitedEnd(), 0, st));
         break;
       case tag(4, 0):
         out.droppedAttributesCount = r.uint32();
@@ -145,13 +150,14 @@ const T_SPAN_ID = tag(10, LEN);
 const T_OBSERVED_TIME = tag(11, 1);
 const T_EVENT_NAME = tag(12, LEN);
 
-function readLogRecord(r: ProtoReader, end: number, limits: DecodeLimits): LogRecord {
+function readLogRecord(r: ProtoReader, end: number, st: DecodeState): LogRecord {
   const out = newLogRecord();
   while (r.pos < end) {
     const t = r.uint32();
     switch (t) {
       case T_ATTRIBUTES:
-        out.attributes.push(readKeyValue(r, r.delimitedEnd(), 0, limits));
+        if (out.attributes.length >= st.maxElements) throw tooManyElements(st.limits, "a log record's attributes");
+        out.attributes.push(readKeyValue(r, r.delimitedEnd(), 0, st));
         break;
       case T_TIME:
         out.timeUnixNano = r.fixed64();
@@ -166,7 +172,7 @@ function readLogRecord(r: ProtoReader, end: number, limits: DecodeLimits): LogRe
         out.severityText = r.string();
         break;
       case T_BODY:
-        out.body = readAnyValue(r, r.delimitedEnd(), 0, limits);
+        out.body = readAnyValue(r, r.delimitedEnd(), 0, st);
         break;
       case T_DROPPED:
         out.droppedAttributesCount = r.uint32();
@@ -191,13 +197,13 @@ function readLogRecord(r: ProtoReader, end: number, limits: DecodeLimits): LogRe
   return out;
 }
 
-function readKeyValue(r: ProtoReader, end: number, depth: number, limits: DecodeLimits): KeyValue {
+function readKeyValue(r: ProtoReader, end: number, depth: number, st: DecodeState): KeyValue {
   let key = '';
   let value: AnyValue = null;
   while (r.pos < end) {
     const t = r.uint32();
     if (t === T_LEN_1) key = r.key();
-    else if (t === T_LEN_2) value = readAnyValue(r, r.delimitedEnd(), depth, limits);
+    else if (t === T_LEN_2) value = readAnyValue(r, r.delimitedEnd(), depth, st);
     else r.skip(t & 7, t >>> 3);
   }
   expectEnd(r, end);
@@ -212,7 +218,7 @@ const T_ARRAY = tag(5, LEN);
 const T_KVLIST = tag(6, LEN);
 const T_BYTES = tag(7, LEN);
 
-function readAnyValue(r: ProtoReader, end: number, depth: number, limits: DecodeLimits): AnyValue {
+function readAnyValue(r: ProtoReader, end: number, depth: number, st: DecodeState): AnyValue {
   let value: AnyValue = null;
   while (r.pos < end) {
     const t = r.uint32();
@@ -230,10 +236,10 @@ function readAnyValue(r: ProtoReader, end: number, depth: number, limits: Decode
         value = r.double();
         break;
       case T_ARRAY:
-        value = readArray(r, r.delimitedEnd(), depth + 1, limits);
+        value = readArray(r, r.delimitedEnd(), depth + 1, st);
         break;
       case T_KVLIST:
-        value = readKvList(r, r.delimitedEnd(), depth + 1, limits);
+        value = readKvList(r, r.delimitedEnd(), depth + 1, st);
         break;
       case T_BYTES:
         value = r.bytes();
@@ -246,29 +252,33 @@ function readAnyValue(r: ProtoReader, end: number, depth: number, limits: Decode
   return value;
 }
 
-function checkDepth(depth: number, limits: DecodeLimits): void {
-  if (depth > limits.maxDepth) throw tooDeep(limits);
+function checkDepth(depth: number, st: DecodeState): void {
+  if (depth > st.limits.maxDepth) throw tooDeep(st.limits);
 }
 
-function readArray(r: ProtoReader, end: number, depth: number, limits: DecodeLimits): AnyValue[] {
-  checkDepth(depth, limits);
+function readArray(r: ProtoReader, end: number, depth: number, st: DecodeState): AnyValue[] {
+  checkDepth(depth, st);
   const values: AnyValue[] = [];
   while (r.pos < end) {
     const t = r.uint32();
-    if (t === T_LEN_1) values.push(readAnyValue(r, r.delimitedEnd(), depth, limits));
-    else r.skip(t & 7, t >>> 3);
+    if (t === T_LEN_1) {
+      if (values.length >= st.maxElements) throw tooManyElements(st.limits, 'an array value');
+      values.push(readAnyValue(r, r.delimitedEnd(), depth, st));
+    } else r.skip(t & 7, t >>> 3);
   }
   expectEnd(r, end);
   return values;
 }
 
-function readKvList(r: ProtoReader, end: number, depth: number, limits: DecodeLimits): KeyValueList {
-  checkDepth(depth, limits);
+function readKvList(r: ProtoReader, end: number, depth: number, st: DecodeState): KeyValueList {
+  checkDepth(depth, st);
   const values: KeyValue[] = [];
   while (r.pos < end) {
     const t = r.uint32();
-    if (t === T_LEN_1) values.push(readKeyValue(r, r.delimitedEnd(), depth, limits));
-    else r.skip(t & 7, t >>> 3);
+    if (t === T_LEN_1) {
+      if (values.length >= st.maxElements) throw tooManyElements(st.limits, 'a kvlist value');
+      values.push(readKeyValue(r, r.delimitedEnd(), depth, st));
+    } else r.skip(t & 7, t >>> 3);
   }
   expectEnd(r, end);
   return new KeyValueList(values);

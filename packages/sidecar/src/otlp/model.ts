@@ -80,9 +80,32 @@ export interface DecodeLimits {
   readonly maxDepth: number;
   /** Maximum log records in one request. */
   readonly maxRecords: number;
+  /**
+   * The configured `max_attributes_per_record`. The pipeline rejects a record over it on its own
+   * (partial success); the decoders refuse the whole request only past {@link maxElements}.
+   */
+  readonly maxAttributes: number;
 }
 
-export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxDepth: 32, maxRecords: 100_000 };
+/** Generous, as for local input (dead-letter replay); the receivers pass their configured limits. */
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxDepth: 32, maxRecords: 100_000, maxAttributes: 16_384 };
+
+/**
+ * Hard cap on the attributes of one record, resource or scope and on the elements of one array or
+ * kvlist value, enforced while decoding.
+ */
+// 4× + 64 leaves ordinary over-limit records to the pipeline's per-record rejection; only absurd counts refuse the request.
+export function maxElements(limits: DecodeLimits): number {
+  return 4 * limits.maxAttributes + 64;
+}
+
+/**
+ * Hard cap on the ResourceLogs, and separately on the ScopeLogs, of one request: each holds at least
+ * one record unless empty, and empty ones would otherwise be free to send (2 bytes each in protobuf).
+ */
+export function maxContainers(limits: DecodeLimits): number {
+  return limits.maxRecords + 64;
+}
 
 export function tooManyRecords(limits: DecodeLimits): OtlpLimitError {
   return new OtlpLimitError(
@@ -90,6 +113,64 @@ export function tooManyRecords(limits: DecodeLimits): OtlpLimitError {
   );
 }
 
+export function tooManyContainers(limits: DecodeLimits, what: 'ResourceLogs' | 'ScopeLogs'): OtlpLimitError {
+  return new OtlpLimitError(
+    `the request has more than ${maxContainers(limits)} ${what} (max_records_per_request ${limits.maxRecords} + 64); send them in smaller requests`,
+  );
+}
+
+export function tooManyElements(limits: DecodeLimits, what: string): OtlpLimitError {
+  return new OtlpLimitError(
+    `${what} has more than ${maxElements(limits)} entries (4 × max_attributes_per_record ${limits.maxAttributes} + 64); the request is refused`,
+  );
+}
+
 export function tooDeep(limits: DecodeLimits): OtlpLimitError {
   return new OtlpLimitError(`AnyValue nesting deeper than ${limits.maxDepth} levels`);
+}
+
+/**
+ * Request-wide counts for one decoding, checked as items are read, so that a request over a limit
+ * is refused as soon as it passes it rather than after everything was built.
+ */
+export class DecodeState {
+  readonly maxElements: number;
+  readonly maxContainers: number;
+  private records = 0;
+  private resources = 0;
+  private scopes = 0;
+
+  constructor(readonly limits: DecodeLimits) {
+    this.maxElements = maxElements(limits);
+    this.maxContainers = maxContainers(limits);
+  }
+
+  addRecords(n: number): void {
+    this.records += n;
+    if (this.records > this.limits.maxRecords) throw tooManyRecords(this.limits);
+  }
+
+  addResourceLogs(n: number): void {
+    this.resources += n;
+    if (this.resources > this.maxContainers) throw tooManyContainers(this.limits, 'ResourceLogs');
+  }
+
+  addScopeLogs(n: number): void {
+    this.scopes += n;
+    if (this.scopes > this.maxContainers) throw tooManyContainers(this.limits, 'ScopeLogs');
+  }
+}
+
+/**
+ * Runs a decoder: a RangeError out of it (the stack, on input that slipped past the depth limits)
+ * is the request's fault, not a storage failure, so it becomes an {@link OtlpDecodeError} (400).
+ */
+export function decoding<T>(decode: () => T): T {
+  try {
+    return decode();
+  } catch (err) {
+    if (err instanceof RangeError)
+      throw new OtlpDecodeError(`cannot decode the request: ${err.message}`, { cause: err });
+    throw err;
+  }
 }

@@ -3,6 +3,9 @@ import { OtlpDecodeError } from './model.js';
 /** Protobuf wire types. */
 export const WireType = { Varint: 0, I64: 1, Len: 2, SGroup: 3, EGroup: 4, I32: 5 } as const;
 
+/** Deepest nesting of (unknown) groups skipped; as deep as `max_nesting_depth` may be set. */
+export const MAX_GROUP_DEPTH = 64;
+
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /**
@@ -141,8 +144,11 @@ export class ProtoReader {
     return s;
   }
 
-  /** Skips a field of the given wire type (unknown fields are ignored, as proto3 requires). */
-  skip(wireType: number, fieldNumber: number): void {
+  /**
+   * Skips a field of the given wire type (unknown fields are ignored, as proto3 requires). Groups
+   * (deprecated, never in OTLP) nest at most {@link MAX_GROUP_DEPTH} deep, so input cannot exhaust the stack.
+   */
+  skip(wireType: number, fieldNumber: number, depth = 0): void {
     switch (wireType) {
       case WireType.Varint:
         this.int64();
@@ -159,6 +165,8 @@ export class ProtoReader {
         this.pos += 4;
         return;
       case WireType.SGroup:
+        if (depth >= MAX_GROUP_DEPTH)
+          throw new OtlpDecodeError(`groups nested deeper than ${MAX_GROUP_DEPTH} levels at byte ${this.pos}`);
         for (;;) {
           if (this.pos >= this.end) throw new OtlpDecodeError(`unterminated group ${fieldNumber}`);
           const tag = this.uint32();
@@ -167,7 +175,7 @@ export class ProtoReader {
             if (tag >>> 3 !== fieldNumber) throw new OtlpDecodeError(`mismatched end of group ${fieldNumber}`);
             return;
           }
-          this.skip(wt, tag >>> 3);
+          this.skip(wt, tag >>> 3, depth + 1);
         }
       default:
         throw new OtlpDecodeError(`invalid wire type ${wireType} at byte ${this.pos}`);

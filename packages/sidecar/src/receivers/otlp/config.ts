@@ -59,6 +59,9 @@ export interface OtlpReceiverConfig {
 export const DEFAULT_HTTP_ENDPOINT = '127.0.0.1:4318';
 export const DEFAULT_GRPC_ENDPOINT = '127.0.0.1:4317';
 
+/** At shutdown, how long requests in flight may take before their connections are closed. */
+export const DRAIN_MS = 5000;
+
 const tlsSchema: SchemaObject = {
   type: 'object',
   additionalProperties: false,

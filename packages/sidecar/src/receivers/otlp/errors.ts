@@ -53,6 +53,8 @@ export function toReceiverError(err: unknown, logger: Logger): ReceiverError {
   if (err instanceof OtlpLimitError) return new ReceiverError('too-large', err.message);
   if (err instanceof OtlpDecodeError) return new ReceiverError('bad-request', err.message);
   if (err instanceof BackpressureError) return new ReceiverError('backpressure', err.message, err.retryAfterMs);
+  // Not every RangeError is the client's fault (storage raises them too: buffer allocation, string
+  // length), so they are not classified here; the decoders turn their own into OtlpDecodeError.
   logger.error({ err }, 'could not store received records; the client will retry');
   return new ReceiverError('unavailable', 'records could not be stored durably; retry later', UNAVAILABLE_RETRY_MS);
 }

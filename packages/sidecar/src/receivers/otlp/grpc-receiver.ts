@@ -2,8 +2,10 @@ import {
   Metadata,
   Server,
   ServerCredentials,
+  ServerInterceptingCall,
   experimental,
   status,
+  type ServerInterceptor,
   type ServerUnaryCall,
   type sendUnaryData,
   type ServiceError,
@@ -19,14 +21,16 @@ import { ProtoWriter } from '../../otlp/proto-writer.js';
 import { formatRejections, type RecordLimits } from '../../pipeline/pipeline.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
-import type { OtlpGrpcConfig, ReceiverLimits } from './config.js';
-import { ReceiverError, toReceiverError } from './errors.js';
+import { DRAIN_MS, type OtlpGrpcConfig, type ReceiverLimits } from './config.js';
+import { toReceiverError } from './errors.js';
 import { BearerAuth, readTlsMaterial, watchTlsMaterial } from './security.js';
 
 export const EXPORT_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
 /** Responses stay well under what clients accept (4 MiB). */
 const MAX_SEND_MESSAGE = 4 * 1024 * 1024;
+/** Streams per HTTP/2 connection: an OTLP exporter needs a few; many only hold memory. */
+const MAX_CONCURRENT_STREAMS = 100;
 
 const identity = (b: Buffer): Buffer => b;
 
@@ -57,7 +61,11 @@ export class OtlpGrpcReceiver {
     private readonly logger: Logger,
     private readonly metrics: Metrics,
   ) {
-    this.decodeLimits = { maxDepth: limits.max_nesting_depth, maxRecords: limits.max_records_per_request };
+    this.decodeLimits = {
+      maxDepth: limits.max_nesting_depth,
+      maxRecords: limits.max_records_per_request,
+      maxAttributes: limits.max_attributes_per_record,
+    };
     this.recordLimits = {
       maxAttributes: limits.max_attributes_per_record,
       maxValueLength: limits.max_attribute_value_length,
@@ -72,11 +80,19 @@ export class OtlpGrpcReceiver {
       // grpc-js reads the files itself and would only fail each handshake: check them at start, as
       // HTTP does, and log reloads (grpc-js picks up changed files on the same interval).
       await readTlsMaterial(tls);
-      this.stopWatchingTls = watchTlsMaterial(tls, () => undefined, this.logger);
+      // grpc-js applies changed files itself; if they do not fit together it refuses new connections.
+      this.stopWatchingTls = watchTlsMaterial(
+        tls,
+        () => undefined,
+        this.logger,
+        'the changed TLS files are not a usable certificate and key; the gRPC receiver refuses new connections until they are',
+      );
     }
     const server = new Server({
       'grpc.max_receive_message_length': this.config.max_request_body_size,
       'grpc.max_send_message_length': MAX_SEND_MESSAGE,
+      'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
+      ...(this.auth === undefined ? {} : { interceptors: [this.authenticate(this.auth)] }),
     });
     const service = {
       Export: {
@@ -128,20 +144,47 @@ export class OtlpGrpcReceiver {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
-    await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    // Calls in flight get DRAIN_MS to finish; a client that never completes its request must not
+    // hold the shutdown (what it sent unanswered is retried by the client, or was never stored).
+    await new Promise<void>((resolve) => {
+      // tryShutdown's callback does not always come after forceShutdown: do not wait for it then.
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, DRAIN_MS);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Checks the token on the request's metadata, before grpc-js reads the message: an unauthenticated
+   * caller cannot make the server buffer (and decompress) request bodies.
+   */
+  private authenticate(auth: BearerAuth): ServerInterceptor {
+    return (_method, call) =>
+      new ServerInterceptingCall(call, {
+        start: (next) =>
+          next({
+            onReceiveMetadata: (metadata, pass) => {
+              const authorization = metadata.get('authorization')[0];
+              if (auth.accepts(typeof authorization === 'string' ? authorization : undefined)) {
+                pass(metadata);
+                return;
+              }
+              this.metrics.receiverRequests.inc({ receiver: this.id, protocol: 'grpc', status: 'UNAUTHENTICATED' });
+              call.sendStatus({ code: status.UNAUTHENTICATED, details: 'missing or invalid bearer token' });
+            },
+          }),
+      });
   }
 
   private async export(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): Promise<void> {
     const started = performance.now();
     let code = 'OK';
     try {
-      const authorization = call.metadata.get('authorization')[0];
-      if (
-        this.auth !== undefined &&
-        !this.auth.accepts(typeof authorization === 'string' ? authorization : undefined)
-      ) {
-        throw new ReceiverError('unauthenticated', 'missing or invalid bearer token');
-      }
       const request = decodeLogsRequestProto(call.request, this.decodeLimits);
       const result = await this.consumer.consume(request, this.recordLimits);
       const partial =

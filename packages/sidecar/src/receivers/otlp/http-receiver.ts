@@ -13,7 +13,7 @@ import type { DecodeLimits, LogsRequest } from '../../otlp/model.js';
 import { formatRejections, type RecordLimits } from '../../pipeline/pipeline.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
-import type { OtlpHttpConfig, ReceiverLimits } from './config.js';
+import { DRAIN_MS, type OtlpHttpConfig, type ReceiverLimits } from './config.js';
 import { ReceiverError, toReceiverError } from './errors.js';
 import { BearerAuth, readTlsMaterial, watchTlsMaterial } from './security.js';
 
@@ -47,7 +47,11 @@ export class OtlpHttpReceiver {
     private readonly metrics: Metrics,
   ) {
     this.maxBody = config.max_request_body_size;
-    this.decodeLimits = { maxDepth: limits.max_nesting_depth, maxRecords: limits.max_records_per_request };
+    this.decodeLimits = {
+      maxDepth: limits.max_nesting_depth,
+      maxRecords: limits.max_records_per_request,
+      maxAttributes: limits.max_attributes_per_record,
+    };
     this.recordLimits = {
       maxAttributes: limits.max_attributes_per_record,
       maxValueLength: limits.max_attribute_value_length,
@@ -96,8 +100,14 @@ export class OtlpHttpReceiver {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    // Requests in flight get DRAIN_MS to finish; a client that never completes its request must not
+    // hold the shutdown (what it sent unanswered is retried by the client, or was never stored).
     await new Promise<void>((resolve) => {
-      server.close(() => resolve());
+      const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+      server.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
       server.closeIdleConnections();
     });
   }

@@ -128,7 +128,12 @@ export async function readTlsMaterial(tls: ServerTlsConfig): Promise<TlsMaterial
 }
 
 /** Calls `onChange` with fresh material whenever one of the TLS files changes. */
-export function watchTlsMaterial(tls: ServerTlsConfig, onChange: (m: TlsMaterial) => void, logger: Logger): () => void {
+export function watchTlsMaterial(
+  tls: ServerTlsConfig,
+  onChange: (m: TlsMaterial) => void,
+  logger: Logger,
+  unusable = 'cannot reload the TLS certificate; keeping the current one',
+): () => void {
   let last = '';
   const files = [tls.cert_file, tls.key_file, tls.client_ca_file].filter((f): f is string => f !== undefined);
   const check = async () => {
@@ -140,7 +145,7 @@ export function watchTlsMaterial(tls: ServerTlsConfig, onChange: (m: TlsMaterial
       }
       last = stamp;
     } catch (err) {
-      logger.error({ err: (err as Error).message }, 'cannot reload the TLS certificate; keeping the current one');
+      logger.error({ err: (err as Error).message }, unusable);
     }
   };
   void check();
