@@ -18,7 +18,7 @@ import {
 import { ProtoReader } from './proto-reader.js';
 
 // Tags are (field number << 3) | wire type; a known field with an unexpected wire type falls
-// through to `skip`, i.e. it is treated as an unknown field, as protobuf implementations do.
+// through to `skipField`, i.e. it is treated as an unknown field, as protobuf implementations do.
 const LEN = 2;
 const tag = (field: number, wireType: number): number => (field << 3) | wireType;
 
@@ -41,7 +41,7 @@ function readRequest(r: ProtoReader, st: DecodeState): LogsRequest {
     if (t === T_LEN_1) {
       st.addResourceLogs(1);
       resourceLogs.push(readResourceLogs(r, r.delimitedEnd(), st));
-    } else r.skip(t & 7, t >>> 3);
+    } else r.skipField(t & 7, t >>> 3);
   }
   return { resourceLogs };
 }
@@ -62,7 +62,7 @@ function readResourceLogs(r: ProtoReader, end: number, st: DecodeState): Resourc
         out.schemaUrl = r.string();
         break;
       default:
-        r.skip(t & 7, t >>> 3);
+        r.skipField(t & 7, t >>> 3);
     }
   }
   expectEnd(r, end);
@@ -82,7 +82,7 @@ function readResource(r: ProtoReader, end: number, st: DecodeState): Resource {
         out.droppedAttributesCount = r.uint32();
         break;
       default:
-        r.skip(t & 7, t >>> 3);
+        r.skipField(t & 7, t >>> 3);
     }
   }
   expectEnd(r, end);
@@ -105,7 +105,7 @@ function readScopeLogs(r: ProtoReader, end: number, st: DecodeState): ScopeLogs 
         out.schemaUrl = r.string();
         break;
       default:
-        r.skip(t & 7, t >>> 3);
+        r.skipField(t & 7, t >>> 3);
     }
   }
   expectEnd(r, end);
@@ -131,7 +131,7 @@ function readScope(r: ProtoReader, end: number, st: DecodeState): Instrumentatio
         out.droppedAttributesCount = r.uint32();
         break;
       default:
-        r.skip(t & 7, t >>> 3);
+        r.skipField(t & 7, t >>> 3);
     }
   }
   expectEnd(r, end);
@@ -190,7 +190,7 @@ function readLogRecord(r: ProtoReader, end: number, st: DecodeState): LogRecord 
         out.eventName = r.string();
         break;
       default:
-        r.skip(t & 7, t >>> 3);
+        r.skipField(t & 7, t >>> 3);
     }
   }
   expectEnd(r, end);
@@ -204,7 +204,7 @@ function readKeyValue(r: ProtoReader, end: number, depth: number, st: DecodeStat
     const t = r.uint32();
     if (t === T_LEN_1) key = r.key();
     else if (t === T_LEN_2) value = readAnyValue(r, r.delimitedEnd(), depth, st);
-    else r.skip(t & 7, t >>> 3);
+    else r.skipField(t & 7, t >>> 3);
   }
   expectEnd(r, end);
   return { key, value };
@@ -245,7 +245,7 @@ function readAnyValue(r: ProtoReader, end: number, depth: number, st: DecodeStat
         value = r.bytes();
         break;
       default:
-        r.skip(t & 7, t >>> 3);
+        r.skipField(t & 7, t >>> 3);
     }
   }
   expectEnd(r, end);
@@ -264,7 +264,7 @@ function readArray(r: ProtoReader, end: number, depth: number, st: DecodeState):
     if (t === T_LEN_1) {
       if (values.length >= st.maxElements) throw tooManyElements(st.limits, 'an array value');
       values.push(readAnyValue(r, r.delimitedEnd(), depth, st));
-    } else r.skip(t & 7, t >>> 3);
+    } else r.skipField(t & 7, t >>> 3);
   }
   expectEnd(r, end);
   return values;
@@ -278,7 +278,7 @@ function readKvList(r: ProtoReader, end: number, depth: number, st: DecodeState)
     if (t === T_LEN_1) {
       if (values.length >= st.maxElements) throw tooManyElements(st.limits, 'a kvlist value');
       values.push(readKeyValue(r, r.delimitedEnd(), depth, st));
-    } else r.skip(t & 7, t >>> 3);
+    } else r.skipField(t & 7, t >>> 3);
   }
   expectEnd(r, end);
   return new KeyValueList(values);

@@ -148,7 +148,7 @@ export class ProtoReader {
    * Skips a field of the given wire type (unknown fields are ignored, as proto3 requires). Groups
    * (deprecated, never in OTLP) nest at most {@link MAX_GROUP_DEPTH} deep, so input cannot exhaust the stack.
    */
-  skip(wireType: number, fieldNumber: number, depth = 0): void {
+  skipField(wireType: number, fieldNumber: number, depth = 0): void {
     switch (wireType) {
       case WireType.Varint:
         this.int64();
@@ -175,7 +175,7 @@ export class ProtoReader {
             if (tag >>> 3 !== fieldNumber) throw new OtlpDecodeError(`mismatched end of group ${fieldNumber}`);
             return;
           }
-          this.skip(wt, tag >>> 3, depth + 1);
+          this.skipField(wt, tag >>> 3, depth + 1);
         }
       default:
         throw new OtlpDecodeError(`invalid wire type ${wireType} at byte ${this.pos}`);

@@ -215,7 +215,7 @@ describe('protobuf groups', () => {
         !(err instanceof OtlpLimitError) &&
         /groups nested deeper than 64 levels/.test(err.message),
     );
-    assert.throws(() => new ProtoReader(body).skip(3, 15), /groups nested deeper than 64 levels/);
+    assert.throws(() => new ProtoReader(body).skipField(3, 15), /groups nested deeper than 64 levels/);
   });
 
   it(`skips unknown groups nested up to ${MAX_GROUP_DEPTH} deep`, () => {
