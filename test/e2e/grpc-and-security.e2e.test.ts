@@ -359,7 +359,10 @@ describe('gRPC authentication', () => {
     const { dir, cleanup } = await tempDir();
     const s = await startSidecar({
       dir,
-      config: `receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n        auth:\n          bearer_tokens: ["${TOKEN}"]\nexporters:\n  file:\n    path: ./a.jsonl\nextensions:\n  storage:\n    directory: ./storage\nservice:\n  pipelines:\n    audit:\n      receivers: [otlp]\n      exporters: [file]\n`,
+      config: securityConfig(
+        'grpc',
+        `        endpoint: 127.0.0.1:0\n        auth:\n          bearer_tokens: ["${TOKEN}"]\n`,
+      ),
     });
     const session = connect(`http://${s.endpoints['otlp/grpc']!}`);
     session.on('error', () => undefined); // the sidecar's shutdown cuts this session
@@ -400,7 +403,7 @@ describe('gRPC authentication', () => {
     const { dir, cleanup } = await tempDir();
     const s = await startSidecar({
       dir,
-      config: `receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:0\nexporters:\n  file:\n    path: ./a.jsonl\nextensions:\n  storage:\n    directory: ./storage\nservice:\n  pipelines:\n    audit:\n      receivers: [otlp]\n      exporters: [file]\n`,
+      config: securityConfig('http', '        endpoint: 127.0.0.1:0\n'),
     });
     const req = httpRequest(`http://${s.endpoints['otlp/http']!}/v1/logs`, {
       method: 'POST',
@@ -426,7 +429,7 @@ describe('insecure receivers', () => {
     const { dir, cleanup } = await tempDir();
     const s = await startSidecar({
       dir,
-      config: `receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 0.0.0.0:0\n        insecure: true\nexporters:\n  file:\n    path: ./a.jsonl\nextensions:\n  storage:\n    directory: ./storage\nservice:\n  pipelines:\n    audit:\n      receivers: [otlp]\n      exporters: [file]\n`,
+      config: securityConfig('http', '        endpoint: 0.0.0.0:0\n        insecure: true\n'),
     });
     assert.match(s.output.join('\n'), /"level":"warn".*insecure: true/);
     await s.stop();

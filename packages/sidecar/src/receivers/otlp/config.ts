@@ -1,5 +1,7 @@
 import type { SchemaObject } from 'ajv';
 import { DURATION_SCHEMA, ENDPOINT_SCHEMA } from '../../config/schema.js';
+import type { DecodeLimits } from '../../otlp/model.js';
+import type { RecordLimits } from '../../pipeline/pipeline.js';
 
 /** TLS for a receiver; with `client_ca_file`, clients must present a certificate it signed (mTLS). */
 export interface ServerTlsConfig {
@@ -46,6 +48,20 @@ export interface ReceiverLimits {
   max_nesting_depth: number;
   /** Largest decompressed/compressed size ratio of an HTTP body. */
   max_decompression_ratio: number;
+}
+
+/** What the decoders enforce while decoding a request. */
+export function decodeLimitsOf(limits: ReceiverLimits): DecodeLimits {
+  return {
+    maxDepth: limits.max_nesting_depth,
+    maxRecords: limits.max_records_per_request,
+    maxAttributes: limits.max_attributes_per_record,
+  };
+}
+
+/** What the pipeline checks on each record. */
+export function recordLimitsOf(limits: ReceiverLimits): RecordLimits {
+  return { maxAttributes: limits.max_attributes_per_record, maxValueLength: limits.max_attribute_value_length };
 }
 
 export interface OtlpReceiverConfig {

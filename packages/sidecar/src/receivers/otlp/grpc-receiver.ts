@@ -21,7 +21,7 @@ import { ProtoWriter } from '../../otlp/proto-writer.js';
 import { formatRejections, type RecordLimits } from '../../pipeline/pipeline.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
-import { DRAIN_MS, type OtlpGrpcConfig, type ReceiverLimits } from './config.js';
+import { decodeLimitsOf, DRAIN_MS, recordLimitsOf, type OtlpGrpcConfig, type ReceiverLimits } from './config.js';
 import { toReceiverError } from './errors.js';
 import { BearerAuth, readTlsMaterial, watchTlsMaterial } from './security.js';
 
@@ -61,15 +61,8 @@ export class OtlpGrpcReceiver {
     private readonly logger: Logger,
     private readonly metrics: Metrics,
   ) {
-    this.decodeLimits = {
-      maxDepth: limits.max_nesting_depth,
-      maxRecords: limits.max_records_per_request,
-      maxAttributes: limits.max_attributes_per_record,
-    };
-    this.recordLimits = {
-      maxAttributes: limits.max_attributes_per_record,
-      maxValueLength: limits.max_attribute_value_length,
-    };
+    this.decodeLimits = decodeLimitsOf(limits);
+    this.recordLimits = recordLimitsOf(limits);
     this.auth = config.auth ? new BearerAuth(config.auth, logger) : undefined;
   }
 

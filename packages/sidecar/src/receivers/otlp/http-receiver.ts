@@ -13,7 +13,7 @@ import type { DecodeLimits, LogsRequest } from '../../otlp/model.js';
 import { formatRejections, type RecordLimits } from '../../pipeline/pipeline.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
-import { DRAIN_MS, type OtlpHttpConfig, type ReceiverLimits } from './config.js';
+import { decodeLimitsOf, DRAIN_MS, recordLimitsOf, type OtlpHttpConfig, type ReceiverLimits } from './config.js';
 import { ReceiverError, toReceiverError } from './errors.js';
 import { BearerAuth, readTlsMaterial, watchTlsMaterial } from './security.js';
 
@@ -47,15 +47,8 @@ export class OtlpHttpReceiver {
     private readonly metrics: Metrics,
   ) {
     this.maxBody = config.max_request_body_size;
-    this.decodeLimits = {
-      maxDepth: limits.max_nesting_depth,
-      maxRecords: limits.max_records_per_request,
-      maxAttributes: limits.max_attributes_per_record,
-    };
-    this.recordLimits = {
-      maxAttributes: limits.max_attributes_per_record,
-      maxValueLength: limits.max_attribute_value_length,
-    };
+    this.decodeLimits = decodeLimitsOf(limits);
+    this.recordLimits = recordLimitsOf(limits);
     this.auth = config.auth ? new BearerAuth(config.auth, logger) : undefined;
   }
 

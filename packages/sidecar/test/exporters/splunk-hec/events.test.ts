@@ -8,26 +8,7 @@ import {
   planRequests,
   type HecEvent,
 } from '../../../src/exporters/splunk-hec/events.js';
-import { spooledRecord } from './records.js';
-
-/** Parses concatenated JSON objects (HEC's batch format) as the test server does. */
-function parseConcatenated(text: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  let depth = 0;
-  let start = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === '{') {
-      if (depth++ === 0) start = i;
-    } else if (c === '}' && --depth === 0) out.push(JSON.parse(text.slice(start, i + 1)) as Record<string, unknown>);
-  }
-  return out;
-}
+import { parseConcatenated, spooledRecord } from './records.js';
 
 describe('splunk_hec events', () => {
   it('formats time as epoch seconds with milliseconds', () => {

@@ -10,7 +10,7 @@ import { splunkHecSchema, type SplunkHecConfig } from '../../../src/exporters/sp
 import { SplunkHecExporter } from '../../../src/exporters/splunk-hec/hec-exporter.js';
 import type { SpooledRecord } from '../../../src/spool/spooled-record.js';
 import { createLogger } from '../../../src/telemetry/logger.js';
-import { spooledRecord } from './records.js';
+import { parseConcatenated, spooledRecord } from './records.js';
 
 const TOKEN = '11111111-2222-3333-4444-555555555555';
 
@@ -59,7 +59,7 @@ class StubHec {
           this.ackQueries.push({ headers: req.headers, ids });
           return send({ status: 200, body: { acks: Object.fromEntries(ids.map((id) => [id, this.acked.has(id)])) } });
         }
-        const events = splitEvents(body);
+        const events = parseConcatenated(body);
         const n = this.received.length;
         this.received.push({ path: req.url ?? '', headers: req.headers, bytes: Buffer.byteLength(body), events, body });
         this.inFlight++;
@@ -92,24 +92,6 @@ class StubHec {
   uuids(): string[] {
     return this.received.flatMap((r) => r.events.map((e) => (e['event'] as { message_uuid: string }).message_uuid));
   }
-}
-
-function splitEvents(text: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  let depth = 0;
-  let start = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === '{') {
-      if (depth++ === 0) start = i;
-    } else if (c === '}' && --depth === 0) out.push(JSON.parse(text.slice(start, i + 1)) as Record<string, unknown>);
-  }
-  return out;
 }
 
 const isBad = (e: Record<string, unknown>) => (e['event'] as { message: { data: string } }).message.data === 'BAD';

@@ -53,3 +53,22 @@ export function spooledRecord(
     jsonBytes: Buffer.from(json),
   };
 }
+
+/** Parses concatenated JSON objects (HEC's batch format) as the test server does. */
+export function parseConcatenated(text: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  let depth = 0;
+  let start = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{') {
+      if (depth++ === 0) start = i;
+    } else if (c === '}' && --depth === 0) out.push(JSON.parse(text.slice(start, i + 1)) as Record<string, unknown>);
+  }
+  return out;
+}
