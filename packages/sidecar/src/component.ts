@@ -1,11 +1,16 @@
 import type { SchemaObject } from 'ajv';
 import type { ConfigProblem } from './config/problems.js';
-import type { DeadLetterStore } from './deadletter/dead-letter-store.js';
-import type { LogsRequest } from './otlp/model.js';
-import type { PipelineResult, RecordLimits } from './pipeline/pipeline.js';
-import type { SpooledRecord } from './spool/spooled-record.js';
+import type { LogsConsumer } from './model/consume.js';
+import type { RequestLimits } from './model/limits.js';
+import type { SpooledRecord } from './model/spooled-record.js';
 import type { Logger } from './telemetry/logger.js';
 import type { Metrics } from './telemetry/metrics.js';
+
+/*
+ * The component API: what receivers and exporters implement and what they are given. It depends on
+ * the data model (`model/`) and the service's telemetry only, never on the pipeline, the spool or the
+ * stores, so components cannot reach into them.
+ */
 
 /** What every component gets from the service. */
 export interface ComponentContext {
@@ -13,14 +18,6 @@ export interface ComponentContext {
   readonly id: string;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** The storage extension's directory (spool, dead letters, component state). */
-  readonly storageDirectory: string;
-  readonly deadLetters: DeadLetterStore;
-}
-
-/** Receivers hand decoded requests to the pipeline (with their per-record limits) and answer with what it returns. */
-export interface LogsConsumer {
-  consume(request: LogsRequest, limits?: RecordLimits): Promise<PipelineResult>;
 }
 
 export interface Receiver {
@@ -39,23 +36,13 @@ export interface ExportOutcome {
   readonly retry?: { readonly indexes: readonly number[]; readonly reason: string; readonly retryAfterMs?: number };
 }
 
-/** Thrown by an exporter when nothing in the batch was delivered and all of it should be retried. */
-export class RetryableExportError extends Error {
-  override readonly name = 'RetryableExportError';
-  constructor(
-    message: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
-}
-
 export interface Exporter {
   readonly id: string;
   start(): Promise<void>;
   /**
-   * Delivers a batch; resolves with what was refused or must be retried, throws RetryableExportError
-   * to retry all. `signal` aborts at the shutdown deadline: stop waiting (the records stay in the spool).
+   * Delivers a batch; resolves with what was refused or must be retried. Throws RetryableExportError
+   * to retry all of it, PermanentError to dead-letter all of it (both from `model/errors.ts`).
+   * `signal` aborts at the shutdown deadline: stop waiting (the records stay in the spool).
    */
   export(records: readonly SpooledRecord[], signal?: AbortSignal): Promise<ExportOutcome>;
   shutdown(): Promise<void>;
@@ -73,19 +60,10 @@ interface FactoryBase<C> {
 
 export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {
   create(config: C, ctx: ComponentContext, consumer: LogsConsumer): Receiver;
+  /** The limits a receiver of OTLP requests applies (replay re-validates dead letters under the widest). */
+  requestLimits?(config: C): RequestLimits;
 }
 
 export interface ExporterFactory<C = unknown> extends FactoryBase<C> {
   create(config: C, ctx: ComponentContext): Exporter;
-}
-
-/** Thrown by the pipeline when it cannot take records now (spool full): the receiver answers 429 / RESOURCE_EXHAUSTED. */
-export class BackpressureError extends Error {
-  override readonly name = 'BackpressureError';
-  constructor(
-    message: string,
-    readonly retryAfterMs: number,
-  ) {
-    super(message);
-  }
 }

@@ -1,7 +1,7 @@
 export { Service, type StartOptions } from './service.js';
 export { runCommand } from './cli/run.js';
 export { replayCommand } from './cli/replay.js';
-export type { SpooledRecord } from './spool/spooled-record.js';
+export { openStorage, type Storage, type OpenStorageOptions } from './open-storage.js';
 export type { DeliveryConfig } from './delivery/config.js';
 export { deliverySchema } from './delivery/config.js';
 export {
@@ -19,14 +19,18 @@ export type {
   Exporter,
   ExporterFactory,
   ExportOutcome,
-  LogsConsumer,
   Receiver,
   ReceiverFactory,
 } from './component.js';
-export { BackpressureError, RetryableExportError } from './component.js';
+export type { LogsConsumer, ConsumeResult, RejectedRecord } from './model/consume.js';
+export { BackpressureError, PermanentError, RetryableExportError } from './model/errors.js';
+export type { SpooledRecord } from './model/spooled-record.js';
+export type { AuditRecord, SplunkMetadata } from './model/audit-record.js';
+export { localRecordJson, type LocalRecord } from './model/local-record.js';
+export { DEFAULT_REQUEST_LIMITS, type RequestLimits, type RecordLimits } from './model/limits.js';
+export type { LogsRequest, LogRecord, ResourceLogs, ScopeLogs } from './model/otlp-logs.js';
 export { decodeLogsRequestProto } from './otlp/decode-proto.js';
 export { decodeLogsRequestJson } from './otlp/decode-json.js';
-export { OtlpDecodeError, type LogsRequest, type LogRecord, type ResourceLogs, type ScopeLogs } from './otlp/model.js';
-export { localRecordJson, type AuditRecord, type LocalRecord, type SplunkMetadata } from './pipeline/audit-record.js';
+export { OtlpDecodeError } from './otlp/errors.js';
 export { createLogger, type Logger } from './telemetry/logger.js';
 export { Metrics } from './telemetry/metrics.js';

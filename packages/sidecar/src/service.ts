@@ -1,18 +1,16 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type ComponentContext, type Exporter, type LogsConsumer, type Receiver } from './component.js';
+import type { ComponentContext, Exporter, Receiver } from './component.js';
 import { defaultRegistry, type ComponentRegistry } from './components.js';
 import type { ServiceConfig } from './config/load.js';
-import { DeadLetterStore } from './deadletter/dead-letter-store.js';
-import { replayDeadLetters, type ReplayFilter, type ReplayResult } from './deadletter/replay.js';
-import { ReplayRequestWatcher } from './deadletter/replay-requests.js';
 import { retryPolicy, type DeliveryConfig } from './delivery/config.js';
 import { ExporterQueue } from './delivery/exporter-queue.js';
-import type { LogsRequest } from './otlp/model.js';
-import { AuditPipeline, type PipelineResult, type RecordLimits } from './pipeline/pipeline.js';
+import type { ConsumeResult, LogsConsumer } from './model/consume.js';
+import type { RecordLimits } from './model/limits.js';
+import type { LogsRequest } from './model/otlp-logs.js';
+import { openStorage, type Storage } from './open-storage.js';
+import { AuditPipeline } from './pipeline/pipeline.js';
 import { SpoolSink } from './pipeline/spool-sink.js';
-import { Spool } from './spool/spool.js';
-import { lockDirectory } from './storage/lock.js';
+import { replayDeadLetters, replayLimits, type ReplayFilter, type ReplayResult } from './replay/replay.js';
+import { ReplayRequestWatcher } from './replay/replay-requests.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
 import { TelemetryServer } from './telemetry/server.js';
@@ -21,11 +19,6 @@ export interface StartOptions {
   readonly registry?: ComponentRegistry;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
-}
-
-/** Where the parts of the storage directory live. */
-export function storagePaths(directory: string) {
-  return { queue: join(directory, 'queue'), deadLetter: join(directory, 'dead-letter') };
 }
 
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
@@ -42,13 +35,13 @@ export class Service {
   private readonly queues: ExporterQueue[] = [];
   private readonly exporters: Exporter[] = [];
   private telemetry: TelemetryServer | undefined;
-  private spool!: Spool;
-  private deadLetters!: DeadLetterStore;
+  private storage!: Storage;
 
   private constructor(
     readonly config: ServiceConfig,
     readonly logger: Logger,
     readonly metrics: Metrics,
+    private readonly registry: ComponentRegistry,
   ) {}
 
   static async start(config: ServiceConfig, options: StartOptions = {}): Promise<Service> {
@@ -56,9 +49,10 @@ export class Service {
       config,
       options.logger ?? createLogger(config.telemetry.logs.level),
       options.metrics ?? new Metrics(),
+      options.registry ?? defaultRegistry(),
     );
     try {
-      await service.startParts(options.registry ?? defaultRegistry());
+      await service.startParts();
     } catch (err) {
       await service.stopParts(Date.now());
       throw err;
@@ -70,40 +64,20 @@ export class Service {
     return service;
   }
 
-  private async startParts(registry: ComponentRegistry): Promise<void> {
-    const { config, logger, metrics } = this;
-    const storageDirectory = config.storage.directory;
-    const paths = storagePaths(storageDirectory);
-    await mkdir(storageDirectory, { recursive: true });
-    const unlock = await lockDirectory(storageDirectory, {
-      onWait: (holder, maxWaitMs) =>
-        logger.warn(
-          { directory: storageDirectory, holder, maxWaitMs },
-          'storage directory is locked by a process whose pid cannot be checked from here; waiting for its heartbeat to stop',
-        ),
-    });
-    this.cleanups.push(unlock);
-
-    const deadLetters = new DeadLetterStore(paths.deadLetter);
-    this.deadLetters = deadLetters;
-    this.cleanups.push(() => deadLetters.close());
-    const spool = await Spool.open({
-      directory: paths.queue,
-      maxSizeBytes: config.storage.maxSizeBytes,
-      segmentSizeBytes: config.storage.segmentSizeBytes,
-      fsync: config.storage.fsync,
-      cacheBytes: Math.min(64 * 1024 * 1024, Math.max(1024 * 1024, config.storage.maxSizeBytes / 16)),
-      consumers: config.exporters.map((e) => e.id),
-      logger: logger.child({ component: 'spool' }),
+  private async startParts(): Promise<void> {
+    const { config, logger, metrics, registry } = this;
+    const storage = await openStorage(config, {
+      logger,
       observer: {
         onSync: (s) => metrics.spoolSyncDuration.observe(s),
         onDamage: (bytes) => metrics.spoolDamagedBytes.inc(bytes),
       },
     });
-    this.spool = spool;
-    this.cleanups.push(() => spool.close());
+    this.storage = storage;
+    this.cleanups.push(() => storage.close());
+    const { spool, deadLetters } = storage;
 
-    const context = (id: string): ComponentContext => ({ id, logger, metrics, storageDirectory, deadLetters });
+    const context = (id: string): ComponentContext => ({ id, logger, metrics });
     for (const c of config.exporters) {
       const exporter = registry.exporters.get(c.type)!.create(c.config, context(c.id));
       await exporter.start();
@@ -145,7 +119,7 @@ export class Service {
       this.receivers.push({ id: c.id, receiver });
     }
     const watcher = new ReplayRequestWatcher(
-      storageDirectory,
+      storage.directory,
       (filter) => this.replay(filter),
       logger.child({ component: 'replay' }),
     );
@@ -160,7 +134,7 @@ export class Service {
   private consumerFor(receiver: string, pipeline: AuditPipeline): LogsConsumer {
     const metrics = this.metrics;
     return {
-      async consume(request: LogsRequest, limits?: RecordLimits): Promise<PipelineResult> {
+      async consume(request: LogsRequest, limits: RecordLimits): Promise<ConsumeResult> {
         try {
           const result = await pipeline.process(request, limits);
           if (result.accepted > 0) metrics.receiverRecords.inc({ receiver, outcome: 'accepted' }, result.accepted);
@@ -194,9 +168,10 @@ export class Service {
   /** Puts dead letters back into the spool (see `otel-audit replay`). */
   replay(filter: ReplayFilter): Promise<ReplayResult> {
     return replayDeadLetters(
-      this.deadLetters,
-      this.spool,
+      this.storage.deadLetters,
+      this.storage.spool,
       this.config.exporters.map((e) => e.id),
+      replayLimits(this.config, this.registry),
       filter,
     );
   }

@@ -1,11 +1,9 @@
 import { defaultRegistry, type ComponentRegistry } from '../components.js';
-import { DeadLetterStore } from '../deadletter/dead-letter-store.js';
-import { replayDeadLetters, type ReplayFilter, type ReplayResult } from '../deadletter/replay.js';
-import { requestReplay } from '../deadletter/replay-requests.js';
 import { ConfigError, formatProblem } from '../config/problems.js';
-import { storagePaths } from '../service.js';
-import { Spool } from '../spool/spool.js';
-import { lockDirectory, lockHolder } from '../storage/lock.js';
+import { openStorage } from '../open-storage.js';
+import { replayDeadLetters, replayLimits, type ReplayFilter, type ReplayResult } from '../replay/replay.js';
+import { requestReplay } from '../replay/replay-requests.js';
+import { lockHolder } from '../storage/lock.js';
 import { createLogger } from '../telemetry/logger.js';
 import { loadConfig } from './load.js';
 
@@ -49,26 +47,18 @@ export async function replayCommand(
     process.stdout.write(`asking the running sidecar (${holder}) to replay\n`);
     result = await requestReplay(storage, filter, 60_000);
   } else {
-    const unlock = await lockDirectory(storage);
-    const logger = createLogger('warn');
-    const paths = storagePaths(storage);
-    const deadLetters = new DeadLetterStore(paths.deadLetter);
-    const spool = await Spool.open({
-      directory: paths.queue,
-      maxSizeBytes: config.storage.maxSizeBytes,
-      segmentSizeBytes: config.storage.segmentSizeBytes,
-      cacheBytes: 1024 * 1024,
-      consumers: exporters,
-      logger,
-      // Exporters of the sidecar that this config does not list keep their place in the spool.
-      keepOtherCursors: true,
-    });
+    // Exporters of the sidecar that this config does not list keep their place in the spool.
+    const opened = await openStorage(config, { logger: createLogger('warn'), tool: true });
     try {
-      result = await replayDeadLetters(deadLetters, spool, exporters, filter);
+      result = await replayDeadLetters(
+        opened.deadLetters,
+        opened.spool,
+        exporters,
+        replayLimits(config, registry),
+        filter,
+      );
     } finally {
-      await spool.close();
-      await deadLetters.close();
-      await unlock();
+      await opened.close();
     }
   }
   const total = Object.values(result.replayed).reduce((a, b) => a + b, 0);

@@ -1,19 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { resolve, isAbsolute } from 'node:path';
 import { LineCounter, parseDocument, isMap, isNode, isScalar, isSeq, type Document } from 'yaml';
-import type { ComponentRegistry } from '../components.js';
 import { LOG_LEVELS } from '../telemetry/logger.js';
 import { expandEnv } from './env.js';
 import { ConfigError, formatPath, type ConfigProblem, type PathSegment } from './problems.js';
-import {
-  DURATION_SCHEMA,
-  ENDPOINT_SCHEMA,
-  checkEndpointPort,
-  parseDuration,
-  validateSchema,
-  type SchemaObject,
-} from './schema.js';
-import { SIZE_SCHEMA, parseSize } from './size.js';
+import { DURATION_SCHEMA, ENDPOINT_SCHEMA, checkEndpointPort, validateSchema, type SchemaObject } from './schema.js';
+import { SIZE_SCHEMA } from './size.js';
+import { parseDuration, parseSize } from '../util/units.js';
 
 export interface ComponentConfig {
   /** `type` or `type/name`. */
@@ -133,17 +126,30 @@ interface RawRoot {
   };
 }
 
+/** What the loader needs of a component type: its settings' schema and the checks beyond it. */
+export interface ConfigurableType {
+  readonly schema: SchemaObject;
+  normalize?(raw: unknown): unknown;
+  validate?(config: never, path: string): ConfigProblem[];
+}
+
+/** The component types the loader knows, by section (the component registry). */
+export interface ConfigurableTypes {
+  readonly receivers: ReadonlyMap<string, ConfigurableType>;
+  readonly exporters: ReadonlyMap<string, ConfigurableType>;
+}
+
 export interface ParseOptions {
   /** Name used in messages (a file path). */
   readonly source: string;
-  readonly registry: ComponentRegistry;
+  readonly registry: ConfigurableTypes;
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Relative storage paths resolve against this directory (default: the working directory, as in the Collector). */
   readonly baseDir?: string;
 }
 
 /**
- * Parses and validates a config (CONTRACT §4): YAML, `${env:…}` expansion, the root structure,
+ * Parses and validates a config (docs/configuration.md): YAML, `${env:…}` expansion, the root structure,
  * each component's settings against its factory's schema, and the pipeline's references.
  * Throws {@link ConfigError} listing every problem with its key path and line.
  */
@@ -231,10 +237,7 @@ function resolvePath(baseDir: string, p: string): string {
 function checkComponents(
   section: 'receivers' | 'exporters',
   entries: Record<string, unknown>,
-  factories: ReadonlyMap<
-    string,
-    { schema: SchemaObject; normalize?(raw: unknown): unknown; validate?(config: never, path: string): ConfigProblem[] }
-  >,
+  factories: ReadonlyMap<string, ConfigurableType>,
   problems: ConfigProblem[],
 ): ComponentConfig[] {
   const out: ComponentConfig[] = [];
@@ -288,19 +291,7 @@ function located(source: string, problems: ConfigProblem[], doc: Document, lines
     isNode(node) && node.range ? lines.linePos(node.range[0]) : undefined;
   for (const p of problems) {
     if (p.line !== undefined || p.path.startsWith('(')) continue;
-    const segments = parsePath(p.path);
-    let pos: { line: number; col: number } | undefined;
-    for (let n = segments.length; n > 0 && pos === undefined; n--) {
-      const parent = n === 1 ? doc.contents : doc.getIn(segments.slice(0, n - 1), true);
-      const last = segments[n - 1];
-      if (isMap(parent)) {
-        const pair = parent.items.find((i) => isScalar(i.key) && i.key.value === last);
-        pos = at(pair?.key);
-      } else if (isSeq(parent) && typeof last === 'number') {
-        pos = at(parent.items[last]);
-      }
-    }
-    pos ??= at(doc.contents);
+    const pos = at(nodeAt(doc.contents, p.path)) ?? at(doc.contents);
     if (pos) {
       p.line = pos.line;
       p.column = pos.col;
@@ -309,17 +300,44 @@ function located(source: string, problems: ConfigProblem[], doc: Document, lines
   return new ConfigError(source, problems);
 }
 
-/** Inverse of formatPath for the paths we produce (ids may contain `/` but not `.`). */
-function parsePath(path: string): PathSegment[] {
-  const out: PathSegment[] = [];
-  for (const part of path.split('.')) {
-    const m = /^([^[]*)((?:\[\d+\])*)$/.exec(part);
-    if (!m) {
-      out.push(part);
-      continue;
+/**
+ * The deepest node of the document that a problem's key path reaches: the key itself where it
+ * exists. Keys may contain dots (`exporters.file/eu.10.path`), so at each map the longest key that
+ * the rest of the path starts with is taken, rather than splitting the path at every dot.
+ */
+function nodeAt(root: unknown, path: string): unknown {
+  let node = root;
+  let found: unknown = undefined;
+  let rest = path;
+  while (rest !== '') {
+    if (isMap(node)) {
+      let best: { pair: (typeof node.items)[number]; key: string } | undefined;
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+        if (key === undefined || !startsWithSegment(rest, key)) continue;
+        if (best === undefined || key.length > best.key.length) best = { pair, key };
+      }
+      if (best === undefined) return found;
+      found = best.pair.key;
+      node = best.pair.value;
+      rest = rest.slice(best.key.length).replace(/^\./, '');
+    } else if (isSeq(node)) {
+      const m = /^\[(\d+)\]\.?/.exec(rest);
+      const item = m === null ? undefined : node.items[Number(m[1])];
+      if (m === null || item === undefined) return found;
+      found = item;
+      node = item;
+      rest = rest.slice(m[0].length);
+    } else {
+      return found;
     }
-    if (m[1]) out.push(m[1]);
-    for (const idx of m[2]!.matchAll(/\[(\d+)\]/g)) out.push(Number(idx[1]));
   }
-  return out;
+  return found;
+}
+
+/** Whether `path` starts with the key `key` followed by the end, a `.` or an index. */
+function startsWithSegment(path: string, key: string): boolean {
+  if (!path.startsWith(key)) return false;
+  const next = path.charAt(key.length);
+  return next === '' || next === '.' || next === '[';
 }

@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type SchemaObject } from 'ajv';
 import type { ConfigProblem, PathSegment } from './problems.js';
 import { SIZE_PATTERN } from './size.js';
 import { formatPath } from './problems.js';
+import { parseEndpoint } from '../util/endpoint.js';
 
 export type { SchemaObject };
 
@@ -18,15 +19,6 @@ export const DURATION_SCHEMA: SchemaObject = {
   type: 'string',
   pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$|^[0-9]+$',
 };
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-export function parseDuration(value: string | number): number {
-  if (typeof value === 'number') return value;
-  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$/.exec(value);
-  if (!m) throw new Error(`invalid duration ${value}`);
-  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 'ms']!);
-}
 
 /** Validates `data` in place (applying schema defaults and coercing scalar types). */
 export function validateSchema(schema: SchemaObject, data: unknown, base: readonly PathSegment[]): ConfigProblem[] {
@@ -104,14 +96,6 @@ function editDistance(a: string, b: string): number {
     }
   }
   return row[b.length]!;
-}
-
-/** Parses `host:port` (validated by ENDPOINT_SCHEMA). */
-export function parseEndpoint(endpoint: string): { host: string; port: number } {
-  const i = endpoint.lastIndexOf(':');
-  let host = endpoint.slice(0, i);
-  if (host.startsWith('[')) host = host.slice(1, -1);
-  return { host, port: Number(endpoint.slice(i + 1)) };
 }
 
 /** Problems with an endpoint's port number (the pattern allows 0–99999). */

@@ -3,37 +3,7 @@ import { join } from 'node:path';
 import { syncDir } from '../storage/fs-util.js';
 import { GroupCommit } from '../storage/group-commit.js';
 import { shrinkTo, writeFully, type OpenFile } from '../storage/write-fully.js';
-import type { SplunkMetadata } from '../pipeline/audit-record.js';
-
-/** Component id of the receiver side (records rejected by validation). */
-export const RECEIVER_DEAD_LETTER_ID = 'receiver';
-
-/** One dead letter: the original record, who rejected it, why and when (CONTRACT §5). */
-export interface DeadLetter {
-  readonly time: string;
-  /** The exporter id, or `receiver` for records that failed validation. */
-  readonly exporter: string;
-  readonly reason: string;
-  readonly uuid: string | undefined;
-  readonly event_name: string;
-  /** Receiver dead letters: the record as received, in OTLP/JSON. */
-  readonly otlp?: { resource?: unknown; scope?: unknown; logRecord: unknown };
-  /** Exporter dead letters: the record as the exporter got it (the local record and its routing data). */
-  readonly record?: ExporterDeadLetterRecord;
-}
-
-export interface ExporterDeadLetterRecord {
-  readonly event_time: number;
-  readonly received_at: number;
-  readonly tenant_subdomain?: string;
-  readonly splunk?: SplunkMetadata;
-  readonly local: unknown;
-}
-
-/** Where rejected records are written durably. */
-export interface DeadLetterWriter {
-  write(componentId: string, letters: readonly DeadLetter[]): Promise<void>;
-}
+import type { DeadLetter, DeadLetterWriter } from '../model/dead-letter.js';
 
 /** File name for a component id (`sap_auditlog/eu10` → `sap_auditlog_eu10.jsonl`). */
 export function deadLetterFileName(componentId: string): string {

@@ -1,5 +1,6 @@
 import type { SchemaObject } from 'ajv';
-import { DURATION_SCHEMA, parseDuration } from '../config/schema.js';
+import { DURATION_SCHEMA } from '../config/schema.js';
+import { parseDuration } from '../util/units.js';
 
 /** Delivery settings every exporter has (Collector names; there is no max_elapsed_time: audit records never expire). */
 export interface DeliveryConfig {

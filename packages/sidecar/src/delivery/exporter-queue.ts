@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { RetryableExportError, type Exporter, type ExportOutcome } from '../component.js';
-import type { DeadLetter, DeadLetterStore } from '../deadletter/dead-letter-store.js';
+import type { Exporter, ExportOutcome } from '../component.js';
+import { exporterDeadLetter, type DeadLetterWriter } from '../model/dead-letter.js';
+import { PermanentError, RetryableExportError } from '../model/errors.js';
+import type { SpooledRecord } from '../model/spooled-record.js';
 import type { Cursor } from '../spool/cursors.js';
-import type { SpoolReader } from '../spool/reader.js';
-import type { Spool } from '../spool/spool.js';
-import type { SpooledRecord } from '../spool/spooled-record.js';
+import type { ReadBatch } from '../spool/reader.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { backoffMs, type RetryPolicy } from './config.js';
@@ -14,6 +14,20 @@ export interface QueueOptions {
   readonly batchSize: number;
   readonly maxBatchBytes: number;
   readonly retry: RetryPolicy;
+}
+
+/** Reads one exporter's records in order. */
+export interface RecordReader {
+  /** The next records, waiting until there is one; undefined once the source closes or `signal` aborts. */
+  read(maxRecords: number, maxBytes: number, signal?: AbortSignal): Promise<ReadBatch | undefined>;
+  close(): Promise<void>;
+}
+
+/** Where a queue reads its exporter's records and records its progress (the spool). */
+export interface DeliverySource {
+  reader(consumer: string): RecordReader;
+  /** Everything before `cursor` is delivered or dead-lettered. */
+  commitCursor(consumer: string, cursor: Cursor): void;
 }
 
 interface InFlight {
@@ -29,7 +43,7 @@ interface InFlight {
  * good, and moves the exporter's cursor forward over the batches that are finished, in order.
  */
 export class ExporterQueue {
-  private readonly reader: SpoolReader;
+  private readonly reader: RecordReader;
   /** Aborted on stop: no new batches are read. */
   private readonly stopReading = new AbortController();
   /** Aborted at the shutdown deadline: batches in flight give up. */
@@ -43,13 +57,13 @@ export class ExporterQueue {
 
   constructor(
     private readonly exporter: Exporter,
-    private readonly spool: Spool,
-    private readonly deadLetters: DeadLetterStore,
+    private readonly source: DeliverySource,
+    private readonly deadLetters: DeadLetterWriter,
     private readonly options: QueueOptions,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
   ) {
-    this.reader = spool.reader(exporter.id);
+    this.reader = source.reader(exporter.id);
   }
 
   get id(): string {
@@ -123,7 +137,7 @@ export class ExporterQueue {
     // Commit through the longest prefix of finished batches, so the cursor never skips one in flight.
     let last: Cursor | undefined;
     while (this.inFlight.length > 0 && this.inFlight[0]!.done) last = this.inFlight.shift()!.end;
-    if (last !== undefined) this.spool.commitCursor(this.id, last);
+    if (last !== undefined) this.source.commitCursor(this.id, last);
     this.slotFreed?.();
     this.slotFreed = undefined;
   }
@@ -139,6 +153,14 @@ export class ExporterQueue {
         outcome = await this.exporter.export(pending, this.abort.signal);
       } catch (err) {
         this.metrics.exportDuration.observe({ exporter: this.id }, (performance.now() - start) / 1000);
+        if (err instanceof PermanentError) {
+          await this.deadLetter(
+            pending,
+            pending.map((_, index) => ({ index, reason: err.message })),
+          );
+          this.recovered();
+          return;
+        }
         const retryAfter = err instanceof RetryableExportError ? err.retryAfterMs : undefined;
         const reason = err instanceof Error ? err.message : String(err);
         if (!(err instanceof RetryableExportError)) this.logger.error({ err }, 'export failed unexpectedly; retrying');
@@ -187,23 +209,7 @@ export class ExporterQueue {
     rejected: readonly { index: number; reason: string }[],
   ): Promise<void> {
     const now = new Date().toISOString();
-    const letters: DeadLetter[] = rejected.map(({ index, reason }) => {
-      const r = batch[index]!;
-      return {
-        time: now,
-        exporter: this.id,
-        reason,
-        uuid: r.uuid,
-        event_name: r.eventName,
-        record: {
-          event_time: r.eventTime,
-          received_at: r.receivedAt,
-          ...(r.tenantSubdomain === undefined ? {} : { tenant_subdomain: r.tenantSubdomain }),
-          ...(Object.keys(r.splunk).length === 0 ? {} : { splunk: r.splunk }),
-          local: JSON.parse(r.json) as unknown,
-        },
-      };
-    });
+    const letters = rejected.map(({ index, reason }) => exporterDeadLetter(batch[index]!, this.id, reason, now));
     // Must be durable before the cursor moves past these records; retried until it is.
     for (let attempt = 0; ; attempt++) {
       try {

@@ -1,19 +1,15 @@
 import { KeyValueList, type AnyValue, type KeyValue } from '@otel-audit/semconv';
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../model/limits.js';
 import {
-  DEFAULT_DECODE_LIMITS,
-  DecodeState,
-  decoding,
-  OtlpDecodeError,
-  tooDeep,
-  tooManyElements,
-  type DecodeLimits,
   type InstrumentationScope,
   type LogRecord,
   type LogsRequest,
   type Resource,
   type ResourceLogs,
   type ScopeLogs,
-} from './model.js';
+} from '../model/otlp-logs.js';
+import { DecodeState, decoding, tooDeep, tooManyElements } from './decode-limits.js';
+import { OtlpDecodeError } from './errors.js';
 
 /**
  * Decodes an OTLP/JSON `ExportLogsServiceRequest`: proto3 JSON with OTLP's rules — lowerCamelCase

@@ -1,20 +1,16 @@
 import { KeyValueList, type AnyValue, type KeyValue } from '@otel-audit/semconv';
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../model/limits.js';
 import {
-  DEFAULT_DECODE_LIMITS,
-  DecodeState,
-  decoding,
   newLogRecord,
-  OtlpDecodeError,
-  tooDeep,
-  tooManyElements,
-  type DecodeLimits,
   type InstrumentationScope,
   type LogRecord,
   type LogsRequest,
   type Resource,
   type ResourceLogs,
   type ScopeLogs,
-} from './model.js';
+} from '../model/otlp-logs.js';
+import { DecodeState, decoding, tooDeep, tooManyElements } from './decode-limits.js';
+import { OtlpDecodeError } from './errors.js';
 import { ProtoReader } from './proto-reader.js';
 
 // Tags are (field number << 3) | wire type; a known field with an unexpected wire type falls

@@ -1,4 +1,4 @@
-import { OtlpDecodeError } from './model.js';
+import { OtlpDecodeError } from './errors.js';
 
 /** Protobuf wire types. */
 export const WireType = { Varint: 0, I64: 1, Len: 2, SGroup: 3, EGroup: 4, I32: 5 } as const;

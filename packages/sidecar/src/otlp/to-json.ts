@@ -1,5 +1,5 @@
 import { KeyValueList, type AnyValue, type KeyValue } from '@otel-audit/semconv';
-import type { InstrumentationScope, LogRecord, Resource } from './model.js';
+import type { InstrumentationScope, LogRecord, Resource } from '../model/otlp-logs.js';
 
 /** OTLP/JSON encodings of model parts, used where a record is kept as received (dead letters). */
 

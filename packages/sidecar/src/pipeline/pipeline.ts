@@ -12,10 +12,12 @@ import {
   type KeyValue,
   type ValidationIssue,
 } from '@otel-audit/semconv';
-import { RECEIVER_DEAD_LETTER_ID, type DeadLetter, type DeadLetterWriter } from '../deadletter/dead-letter-store.js';
-import type { InstrumentationScope, LogRecord, LogsRequest, Resource } from '../otlp/model.js';
+import type { AuditRecord, SplunkMetadata } from '../model/audit-record.js';
+import type { ConsumeResult, RejectedRecord } from '../model/consume.js';
+import { RECEIVER_DEAD_LETTER_ID, type DeadLetter, type DeadLetterWriter } from '../model/dead-letter.js';
+import { DEFAULT_RECORD_LIMITS, type RecordLimits } from '../model/limits.js';
+import type { InstrumentationScope, LogRecord, LogsRequest, Resource } from '../model/otlp-logs.js';
 import { logRecordToOtlpJson, resourceToOtlpJson, scopeToOtlpJson } from '../otlp/to-json.js';
-import type { AuditRecord, SplunkMetadata } from './audit-record.js';
 import { deriveRecordUuid } from './uuid.js';
 
 /** Where accepted records go; `write` resolves once they are durable. */
@@ -23,39 +25,10 @@ export interface RecordSink {
   write(records: readonly AuditRecord[]): Promise<void>;
 }
 
-export interface RejectedRecord {
-  /** Position of the record in the request (counting across resources and scopes). */
-  readonly index: number;
-  readonly uuid: string | undefined;
-  readonly issues: readonly ValidationIssue[];
-}
-
-export interface PipelineResult {
-  /** Log records in the request. */
-  readonly received: number;
-  /** Audit records accepted and durably stored. */
-  readonly accepted: number;
-  /** Records that are not audit events (EventName not `audit.*`). */
-  readonly ignored: number;
-  readonly rejected: readonly RejectedRecord[];
-}
-
-/** Longest `error_message` we send back; the OTLP response must stay well under 4 MiB. */
-const MAX_ERROR_MESSAGE = 64 * 1024;
-
 /**
  * decode → **validate/map** → sink. Maps each audit record to its SAP message; rejected records go
  * to the dead-letter store and are reported back; both writes are durable before it resolves.
  */
-/** Per-record limits (the request-level ones are enforced while decoding). */
-export interface RecordLimits {
-  readonly maxAttributes: number;
-  /** Longest string value (attribute, nested value or body), in characters. */
-  readonly maxValueLength: number;
-}
-
-const NO_LIMITS: RecordLimits = { maxAttributes: Infinity, maxValueLength: Infinity };
-
 export class AuditPipeline {
   constructor(
     private readonly sink: RecordSink,
@@ -64,9 +37,9 @@ export class AuditPipeline {
 
   async process(
     request: LogsRequest,
-    limits: RecordLimits = NO_LIMITS,
+    limits: RecordLimits = DEFAULT_RECORD_LIMITS,
     receivedAtMs: number = Date.now(),
-  ): Promise<PipelineResult> {
+  ): Promise<ConsumeResult> {
     const accepted: AuditRecord[] = [];
     const rejected: RejectedRecord[] = [];
     const letters: DeadLetter[] = [];
@@ -187,7 +160,7 @@ function longestString(v: AnyValue): number {
   return 0;
 }
 
-/** CONTRACT §1: time_unix_nano, else observed_time_unix_nano, else the receive time. */
+/** The event time: time_unix_nano, else observed_time_unix_nano, else the receive time. */
 function recordTime(record: LogRecord, receivedAtMs: number, receiveTime: string): { ms: number; iso: string } {
   const ns = record.timeUnixNano !== 0n ? record.timeUnixNano : record.observedTimeUnixNano;
   if (ns === 0n) return { ms: receivedAtMs, iso: receiveTime };
@@ -250,22 +223,4 @@ function receiverDeadLetter(
       logRecord: logRecordToOtlpJson(record),
     },
   };
-}
-
-/**
- * The partial-success `error_message`: one line per rejected record,
- * `record <index> uuid=<uuid>: <field>: <problem>; ...`, capped in length.
- */
-export function formatRejections(result: PipelineResult): string {
-  let out = `${result.rejected.length} of ${result.received} log records rejected`;
-  for (let i = 0; i < result.rejected.length; i++) {
-    const r = result.rejected[i]!;
-    const line = `\nrecord ${r.index} uuid=${r.uuid ?? '-'}: ${formatIssues(r.issues)}`;
-    if (out.length + line.length > MAX_ERROR_MESSAGE) {
-      out += `\n... and ${result.rejected.length - i} more (see the dead-letter store)`;
-      break;
-    }
-    out += line;
-  }
-  return out;
 }

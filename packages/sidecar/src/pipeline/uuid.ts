@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { anyValueToJson, keyValuesToJson } from '@otel-audit/semconv';
-import type { LogRecord } from '../otlp/model.js';
+import type { LogRecord } from '../model/otlp-logs.js';
 
 /** Namespace of otel-audit's derived record ids (a fixed, random UUID). */
 const NAMESPACE = Buffer.from('5f0c8d6e3b2a4c1f9e7d6b5a4c3d2e1f', 'hex');

@@ -1,9 +1,42 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import type { SpooledRecord } from '../model/spooled-record.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { Cursor } from './cursors.js';
 import { parseEntry } from './entry-codec.js';
-import { nextValidEntry, segmentPath } from './segments.js';
-import type { Spool } from './spool.js';
-import { decodePayload, type SpooledRecord } from './spooled-record.js';
+import { decodePayload } from './record-codec.js';
+import { nextValidEntry, segmentPath, type Position } from './segments.js';
+
+/**
+ * Bytes just written, kept in memory so readers that keep up never read the disk. Raw bytes rather
+ * than record objects: Buffers live outside the JS heap, which keeps garbage collection cheap (a
+ * cache of objects was measured 15% slower end to end).
+ */
+export interface CacheChunk {
+  readonly segment: number;
+  /** File offset of `data[0]` in the segment. */
+  readonly start: number;
+  readonly data: Buffer;
+}
+
+/** What a reader needs of the spool it reads (the spool hands it out; readers change nothing in it). */
+export interface SpoolView {
+  readonly directory: string;
+  readonly logger: Logger;
+  /** The end of written data. */
+  head(): Cursor;
+  /** Size of a segment (written bytes), or undefined when it no longer exists. */
+  segmentSize(id: number): number | undefined;
+  /** The id of the segment after `id`, if any. */
+  nextSegment(id: number): number | undefined;
+  firstSegment(): number;
+  /** The cached bytes holding `position`, or undefined if they are no longer (or not) in memory. */
+  cachedAt(position: Position): CacheChunk | undefined;
+  /** Resolves on the next successful append (or when the spool closes). */
+  waitForData(): Promise<void>;
+  isClosed(): boolean;
+  /** Counts damaged bytes once per place (`segment:offset`), however many readers step over them. */
+  reportDamage(bytes: number, where: string): void;
+}
 
 export interface ReadBatch {
   readonly records: SpooledRecord[];
@@ -36,7 +69,7 @@ export class SpoolReader {
   private fhSegment = -1;
 
   constructor(
-    private readonly spool: Spool,
+    private readonly spool: SpoolView,
     private readonly consumer: string,
     start: Cursor,
   ) {

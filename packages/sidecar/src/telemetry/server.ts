@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { parseEndpoint } from '../config/schema.js';
 import type { Metrics } from './metrics.js';
+import { addressOf } from '../util/endpoint.js';
+import { listen } from '../util/listen.js';
 
 /** A readiness condition; the service is ready when every check returns undefined. */
 export type ReadinessCheck = () => string | undefined;
@@ -44,21 +44,12 @@ export class TelemetryServer {
           res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: try /metrics, /healthz or /readyz\n');
       }
     });
-    const { host, port } = parseEndpoint(this.endpoint);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, this.endpoint);
     this.server = server;
   }
 
   address(): string | undefined {
-    const a = this.server?.address() as AddressInfo | null | undefined;
-    if (!a) return undefined;
-    return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+    return addressOf(this.server?.address());
   }
 
   async shutdown(): Promise<void> {

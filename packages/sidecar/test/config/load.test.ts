@@ -153,6 +153,13 @@ describe('config problems name the key path and line', () => {
     );
   });
 
+  it('finds the line of a problem in a component whose id contains dots', () => {
+    assert.deepEqual(problems('dotted_ids.yaml').sort(), [
+      'dotted_ids.yaml:12:5: exporters.file/eu.rotaton: unknown key (did you mean "rotation"?)',
+      'dotted_ids.yaml:9:7: exporters.file/eu.10.rotation.max_megabytes: must be >= 0',
+    ]);
+  });
+
   it('rejects processors and a second pipeline', () => {
     assert.deepEqual(
       problems('two_pipelines.yaml').sort(),

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { DeadLetterStore, type DeadLetter } from '../../src/deadletter/dead-letter-store.js';
+import { DeadLetterStore } from '../../src/deadletter/dead-letter-store.js';
+import type { DeadLetter } from '../../src/model/dead-letter.js';
 import { FaultyDisk } from '../exporters/file/faulty-disk.js';
 
 const letter = (n: number): DeadLetter => ({

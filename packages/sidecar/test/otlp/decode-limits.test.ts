@@ -3,14 +3,9 @@ import { describe, it } from 'node:test';
 import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { decodeLogsRequestJson } from '../../src/otlp/decode-json.js';
 import { decodeLogsRequestProto } from '../../src/otlp/decode-proto.js';
-import {
-  DEFAULT_DECODE_LIMITS,
-  decoding,
-  maxElements,
-  OtlpDecodeError,
-  OtlpLimitError,
-  type DecodeLimits,
-} from '../../src/otlp/model.js';
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../../src/model/limits.js';
+import { decoding, maxElements } from '../../src/otlp/decode-limits.js';
+import { OtlpDecodeError, OtlpLimitError } from '../../src/otlp/errors.js';
 import { MAX_GROUP_DEPTH, ProtoReader } from '../../src/otlp/proto-reader.js';
 import { otelRecords } from '../otel-records.js';
 

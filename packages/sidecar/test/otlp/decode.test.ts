@@ -4,7 +4,9 @@ import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-
 import { KeyValueList, type AnyValue } from '@otel-audit/semconv';
 import { decodeLogsRequestJson } from '../../src/otlp/decode-json.js';
 import { decodeLogsRequestProto } from '../../src/otlp/decode-proto.js';
-import { OtlpDecodeError, type LogsRequest } from '../../src/otlp/model.js';
+import { DEFAULT_DECODE_LIMITS } from '../../src/model/limits.js';
+import type { LogsRequest } from '../../src/model/otlp-logs.js';
+import { OtlpDecodeError } from '../../src/otlp/errors.js';
 import { otelRecords, SeverityNumber } from '../otel-records.js';
 
 const TRACE_ID = '5b8efff798038103d269b633813fc60c';
@@ -183,7 +185,10 @@ describe('JSON decoder against the official OTel JS JSON encoder', () => {
     let v: unknown = { stringValue: 'leaf' };
     for (let i = 0; i < 40; i++) v = { arrayValue: { values: [v] } };
     const body = JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: v }] }] }] });
-    assert.throws(() => decodeLogsRequestJson(body), /nesting deeper than 32/);
+    assert.throws(
+      () => decodeLogsRequestJson(body),
+      new RegExp(`nesting deeper than ${DEFAULT_DECODE_LIMITS.maxDepth}`),
+    );
   });
 });
 
@@ -229,7 +234,10 @@ describe('protobuf decoder on malformed input', () => {
     for (let i = 0; i < 40; i++) deep = nest(nest(deep, 0x0a), 0x2a);
     const record = nest(deep, 0x2a);
     const request = nest(nest(nest(record, 0x12), 0x12), 0x0a);
-    assert.throws(() => decodeLogsRequestProto(request), /nesting deeper than 32/);
+    assert.throws(
+      () => decodeLogsRequestProto(request),
+      new RegExp(`nesting deeper than ${DEFAULT_DECODE_LIMITS.maxDepth}`),
+    );
   });
 });
 

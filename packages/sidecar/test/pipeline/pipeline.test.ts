@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AnyValue } from '@otel-audit/semconv';
 import { DeadLetterStore } from '../../src/deadletter/dead-letter-store.js';
-import { newLogRecord, type LogRecord, type LogsRequest } from '../../src/otlp/model.js';
-import type { AuditRecord } from '../../src/pipeline/audit-record.js';
-import { localRecordJson } from '../../src/pipeline/audit-record.js';
-import { AuditPipeline, formatRejections } from '../../src/pipeline/pipeline.js';
+import type { AuditRecord } from '../../src/model/audit-record.js';
+import { localRecordJson } from '../../src/model/local-record.js';
+import { newLogRecord, type LogRecord, type LogsRequest } from '../../src/model/otlp-logs.js';
+import { formatRejections } from '../../src/otlp/rejections.js';
+import { AuditPipeline } from '../../src/pipeline/pipeline.js';
 import { readJsonLines } from '../helpers.js';
 
 function record(fields: Partial<LogRecord>, attributes: Record<string, AnyValue> = {}): LogRecord {
@@ -92,7 +93,7 @@ describe('audit pipeline', () => {
       message: { uuid: UUID, user: '$USER', time: '2025-11-21T10:00:00.123Z', tenant: '$PROVIDER', data: 'login' },
       resource: { 'service.name': 'billing' },
     });
-    // Field order of CONTRACT §6.
+    // The local record's documented field order.
     assert.deepEqual(Object.keys(local as object), [
       'message_uuid',
       'time',
@@ -188,6 +189,8 @@ describe('audit pipeline', () => {
         record({ eventName: 'audit.security_event', body: 'y' }, { 'com.splunk.source': '€'.repeat(400) }),
         record({ eventName: 'audit.security_event', body: 'ok' }, { 'host.name': 'h'.repeat(1024) }),
       ]),
+      // Values allowed by a receiver with a larger max_attribute_value_length: the metadata check still applies.
+      { maxAttributes: 512, maxValueLength: 100_000 },
     );
     assert.equal(result.accepted, 1);
     assert.equal((written[0]!.message as { data?: string }).data, 'ok');

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { decodeLogsRequestProto } from '../../src/otlp/decode-proto.js';
-import { decoding, OtlpLimitError } from '../../src/otlp/model.js';
+import { decoding } from '../../src/otlp/decode-limits.js';
+import { OtlpLimitError } from '../../src/otlp/errors.js';
 import { toReceiverError } from '../../src/receivers/otlp/errors.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 

@@ -5,10 +5,10 @@ import { mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { BackpressureError } from '../../src/component.js';
 import { crc32, crc32Js } from '../../src/spool/crc32.js';
 import { Spool, type SpoolOptions } from '../../src/spool/spool.js';
-import type { SpoolInput } from '../../src/spool/spooled-record.js';
+import { BackpressureError } from '../../src/model/errors.js';
+import type { SpoolInput } from '../../src/model/spooled-record.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 
 const logger = createLogger('silent');

@@ -1,5 +1,5 @@
 import type { Exporter, ExportOutcome } from '../../component.js';
-import type { SpooledRecord } from '../../spool/spooled-record.js';
+import type { SpooledRecord } from '../../model/spooled-record.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { FileExporterConfig } from './config.js';
 import { RotatingFile } from './rotating-file.js';
@@ -9,7 +9,7 @@ const DAY_MS = 86_400_000;
 const RECENT_BYTES = 8 * 1024 * 1024;
 const NEWLINE = Buffer.from('\n');
 
-/** Writes CONTRACT §6 local records as JSON Lines, with rotation and retention. */
+/** Writes local records as JSON Lines, with rotation and retention. */
 export class FileExporter implements Exporter {
   private readonly file: RotatingFile;
   private readonly recent = new Set<string>();

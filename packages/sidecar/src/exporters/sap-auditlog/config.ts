@@ -1,8 +1,9 @@
 import type { SchemaObject } from 'ajv';
 import { DURATION_SCHEMA } from '../../config/schema.js';
 import { deliverySchema, type DeliveryConfig } from '../../delivery/config.js';
+import { tlsClientSchema, type TlsClientConfig } from '../../http/tls-client.js';
 
-/** Where the exporter finds its credentials (CONTRACT §4). */
+/** Where the exporter finds its credentials (docs/configuration.md). */
 export type BindingSource = 'auto' | 'config' | 'vcap' | 'service_binding';
 
 /** Which write API path to post to: `/audit-log/oauth2/v2`, `/audit-log/premium/v2` (SAP Converged Cloud) or `/audit-log/v2` (standard plan, basic auth). */
@@ -38,11 +39,8 @@ export interface SapAuditLogConfig extends DeliveryConfig {
   max_message_bytes: number;
   /** How often a mounted binding is checked for rotated credentials. */
   reload_interval: string;
-  tls: {
-    /** Extra CA certificates (PEM file) to trust for the API and the token endpoints. */
-    ca_file?: string;
-    insecure_skip_verify: boolean;
-  };
+  /** CA certificates to trust for the API and the token endpoints (the x509 client certificate comes with the binding). */
+  tls: TlsClientConfig;
 }
 
 export const sapAuditLogSchema: SchemaObject = {
@@ -73,15 +71,7 @@ export const sapAuditLogSchema: SchemaObject = {
     max_concurrency: { type: 'integer', minimum: 1, maximum: 256, default: 16 },
     max_message_bytes: { type: 'integer', minimum: 1024, default: 10240 },
     reload_interval: { ...DURATION_SCHEMA, default: '30s' },
-    tls: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        ca_file: { type: 'string', minLength: 1 },
-        insecure_skip_verify: { type: 'boolean', default: false },
-      },
-    },
+    tls: tlsClientSchema({ clientCertificate: false }),
     ...deliverySchema({ numConsumers: 2, batchSize: 256 }),
   },
 };

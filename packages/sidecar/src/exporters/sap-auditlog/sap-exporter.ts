@@ -1,15 +1,16 @@
-import { readFile } from 'node:fs/promises';
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent, AgentOptions } from 'node:https';
 import { isSubdomain } from '@otel-audit/semconv';
-import { RetryableExportError, type Exporter, type ExportOutcome } from '../../component.js';
-import { parseDuration } from '../../config/schema.js';
-import { eventTypeOf, type SpooledRecord } from '../../spool/spooled-record.js';
+import type { Exporter, ExportOutcome } from '../../component.js';
+import { RetryableExportError } from '../../model/errors.js';
+import { eventTypeOf, type SpooledRecord } from '../../model/spooled-record.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { SapAuditLogConfig } from './config.js';
 import { CredentialsError, directoryFingerprint, resolveCredentials, type AuditLogCredentials } from './credentials.js';
-import { createAgent, NetworkError, retryAfterMs, send, snippet } from '../http-util.js';
+import { createAgent, NetworkError, retryAfterMs, send, snippet } from '../../http/client.js';
+import { tlsAgentOptions } from '../../http/tls-client.js';
 import { TokenError, TokenProvider } from './token-provider.js';
+import { parseDuration } from '../../util/units.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -58,9 +59,7 @@ export class SapAuditLogExporter implements Exporter {
   }
 
   async start(): Promise<void> {
-    const tls: AgentOptions = { rejectUnauthorized: !this.config.tls.insecure_skip_verify };
-    if (this.config.tls.ca_file !== undefined) tls.ca = await readFile(this.config.tls.ca_file, 'utf8');
-    this.tls = tls;
+    this.tls = await tlsAgentOptions(this.config.tls, 'sap_auditlog');
     await this.resolve();
     // Look again for a binding that is not there yet, or for rotated credentials in a mounted one.
     this.reloadTimer = setInterval(

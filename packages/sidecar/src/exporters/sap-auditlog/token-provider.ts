@@ -1,6 +1,6 @@
 import type { AgentOptions } from 'node:https';
 import { isSubdomain } from '@otel-audit/semconv';
-import { createAgent, NetworkError, retryAfterMs, send, snippet } from '../http-util.js';
+import { createAgent, NetworkError, retryAfterMs, send, snippet } from '../../http/client.js';
 import type { AuditLogCredentials } from './credentials.js';
 
 /** Fetching a token failed; `retryable` is false when the UAA refused the credentials. */

@@ -1,4 +1,4 @@
-import { retryAfterMs, snippet } from '../http-util.js';
+import { retryAfterMs, snippet } from '../../http/client.js';
 
 /**
  * What a HEC response means for the events of the request (the one place for HEC's status

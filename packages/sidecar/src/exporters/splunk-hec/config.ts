@@ -1,9 +1,11 @@
 import type { SchemaObject } from 'ajv';
 import type { ConfigProblem } from '../../config/problems.js';
 import { DURATION_SCHEMA } from '../../config/schema.js';
-import { parseSize, SIZE_SCHEMA } from '../../config/size.js';
+import { SIZE_SCHEMA } from '../../config/size.js';
 import { deliverySchema, type DeliveryConfig } from '../../delivery/config.js';
+import { tlsClientProblems, tlsClientSchema, type TlsClientConfig } from '../../http/tls-client.js';
 import { fieldProblem } from './events.js';
+import { parseSize } from '../../util/units.js';
 
 export interface SplunkHecConfig extends DeliveryConfig {
   /** HEC base URL, e.g. `https://splunk.example:8088`; `/services/collector/event` is appended. */
@@ -38,14 +40,8 @@ export interface SplunkHecConfig extends DeliveryConfig {
   ack_timeout: string;
   /** How often pending acknowledgements are queried. */
   ack_poll_interval: string;
-  tls: {
-    /** Extra CA certificates (PEM file) to trust for the HEC endpoint. */
-    ca_file?: string;
-    /** Client certificate and key (PEM files) for HEC behind mutual TLS. */
-    cert_file?: string;
-    key_file?: string;
-    insecure_skip_verify: boolean;
-  };
+  /** CA certificates to trust, and a client certificate for HEC behind mutual TLS. */
+  tls: TlsClientConfig;
 }
 
 /** Splunk's HEC limit (`limits.conf [http_input] max_content_length`) cannot be larger than this (~800 MB). */
@@ -77,17 +73,7 @@ export const splunkHecSchema: SchemaObject = {
     ack: { type: 'boolean', default: false },
     ack_timeout: { ...DURATION_SCHEMA, default: '60s' },
     ack_poll_interval: { ...DURATION_SCHEMA, default: '1s' },
-    tls: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        ca_file: { type: 'string', minLength: 1 },
-        cert_file: { type: 'string', minLength: 1 },
-        key_file: { type: 'string', minLength: 1 },
-        insecure_skip_verify: { type: 'boolean', default: false },
-      },
-    },
+    tls: tlsClientSchema({ clientCertificate: true }),
     ...deliverySchema({ numConsumers: 16, batchSize: 4096 }),
   },
 };
@@ -111,9 +97,7 @@ export function checkSplunkHecConfig(config: SplunkHecConfig, path: string): Con
       message: `must be between 1KiB and ${MAX_CONTENT_LENGTH_LIMIT} bytes (HEC's own limit)`,
     });
   }
-  if ((config.tls.cert_file === undefined) !== (config.tls.key_file === undefined)) {
-    problems.push({ path: `${path}.tls`, message: 'give cert_file and key_file together (a client certificate)' });
-  }
+  problems.push(...tlsClientProblems(config.tls, `${path}.tls`));
   config.fields.forEach((name, i) => {
     const problem = fieldProblem(name);
     if (problem !== undefined) problems.push({ path: `${path}.fields[${i}]`, message: problem });

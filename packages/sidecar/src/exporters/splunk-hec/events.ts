@@ -1,4 +1,4 @@
-import type { SpooledRecord } from '../../spool/spooled-record.js';
+import type { SpooledRecord } from '../../model/spooled-record.js';
 
 /** `host`, `source`, `sourcetype` and `index` of a HEC event. */
 export interface HecMetadata {
@@ -22,7 +22,7 @@ export interface HecEvent {
   readonly time: string;
   /** `,"host":…,"source":…,"sourcetype":…,"index":…,"event":` (the keys that are set). */
   readonly meta: Buffer;
-  /** The local record JSON (CONTRACT §6). */
+  /** The local record JSON (docs/semantic-conventions.md, "The local record"). */
   readonly json: Buffer;
   /** `,"fields":{…}` or nothing. */
   readonly fields: Buffer | undefined;

@@ -1,20 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Agent as HttpAgent } from 'node:http';
-import type { Agent as HttpsAgent, AgentOptions } from 'node:https';
+import type { Agent as HttpsAgent } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { RetryableExportError, type Exporter, type ExportOutcome } from '../../component.js';
-import { parseDuration } from '../../config/schema.js';
-import { parseSize } from '../../config/size.js';
-import type { SpooledRecord } from '../../spool/spooled-record.js';
+import type { Exporter, ExportOutcome } from '../../component.js';
+import { RetryableExportError } from '../../model/errors.js';
+import type { SpooledRecord } from '../../model/spooled-record.js';
 import type { Logger } from '../../telemetry/logger.js';
-import { createAgent, NetworkError, send, snippet } from '../http-util.js';
+import { createAgent, NetworkError, send, snippet } from '../../http/client.js';
+import { tlsAgentOptions } from '../../http/tls-client.js';
 import { AckTracker } from './ack.js';
 import { classify, type HecVerdict } from './codes.js';
 import { HecToken } from './token.js';
 import type { SplunkHecConfig } from './config.js';
 import { encodeEvents, EventBuilder, planRequests, type HecEvent } from './events.js';
+import { parseDuration, parseSize } from '../../util/units.js';
 
 const gzip = promisify(gzipCallback);
 /** zlib's output chunk: large enough that a compressed request is one chunk, not a dozen callbacks. */
@@ -178,11 +178,7 @@ export class SplunkHecExporter implements Exporter {
       this.logger,
     );
     this.useToken(this.token.current);
-    const tls: AgentOptions = { rejectUnauthorized: !this.config.tls.insecure_skip_verify };
-    const { ca_file, cert_file, key_file } = this.config.tls;
-    if (ca_file !== undefined) tls.ca = await readTlsFile(ca_file, 'tls.ca_file');
-    if (cert_file !== undefined) tls.cert = await readTlsFile(cert_file, 'tls.cert_file');
-    if (key_file !== undefined) tls.key = await readTlsFile(key_file, 'tls.key_file');
+    const tls = await tlsAgentOptions(this.config.tls, 'splunk_hec');
     // Event requests are bounded by the slots; the extra sockets keep ack queries from queueing behind them.
     this.agent = createAgent(this.urls.event.href, this.config.max_concurrency + 2, tls);
     if (this.config.ack) {
@@ -199,7 +195,7 @@ export class SplunkHecExporter implements Exporter {
         index: this.config.index ?? '(token default)',
         ack: this.config.ack,
         compression: this.config.disable_compression ? 'none' : `gzip level ${this.config.compression_level}`,
-        client_certificate: cert_file !== undefined,
+        client_certificate: this.config.tls.cert_file !== undefined,
         token_file: this.config.token_file ?? null,
       },
       'Splunk HEC exporter ready',
@@ -376,13 +372,5 @@ export class SplunkHecExporter implements Exporter {
     await this.acks?.close();
     this.agent?.destroy();
     await this.health;
-  }
-}
-
-async function readTlsFile(path: string, key: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    throw new Error(`splunk_hec ${key}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
 }

@@ -1,7 +1,6 @@
 import type { SchemaObject } from 'ajv';
 import { DURATION_SCHEMA, ENDPOINT_SCHEMA } from '../../config/schema.js';
-import type { DecodeLimits } from '../../otlp/model.js';
-import type { RecordLimits } from '../../pipeline/pipeline.js';
+import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from '../../model/limits.js';
 
 /** TLS for a receiver; with `client_ca_file`, clients must present a certificate it signed (mTLS). */
 export interface ServerTlsConfig {
@@ -38,30 +37,23 @@ export interface OtlpHttpConfig extends ProtocolConfig {
 
 export type OtlpGrpcConfig = ProtocolConfig;
 
-/** What one request or record may hold; beyond it the request (or the record) is refused with the reason. */
+/** The `limits` section (snake_case, as in the file); see {@link RequestLimits}. */
 export interface ReceiverLimits {
   max_records_per_request: number;
   max_attributes_per_record: number;
-  /** Longest string attribute value or body, in characters. */
   max_attribute_value_length: number;
-  /** Deepest nesting of array/kvlist values. */
   max_nesting_depth: number;
-  /** Largest decompressed/compressed size ratio of an HTTP body. */
   max_decompression_ratio: number;
 }
 
-/** What the decoders enforce while decoding a request. */
-export function decodeLimitsOf(limits: ReceiverLimits): DecodeLimits {
+export function requestLimitsOf(limits: ReceiverLimits): RequestLimits {
   return {
-    maxDepth: limits.max_nesting_depth,
-    maxRecords: limits.max_records_per_request,
-    maxAttributes: limits.max_attributes_per_record,
+    maxRecordsPerRequest: limits.max_records_per_request,
+    maxAttributesPerRecord: limits.max_attributes_per_record,
+    maxAttributeValueLength: limits.max_attribute_value_length,
+    maxNestingDepth: limits.max_nesting_depth,
+    maxDecompressionRatio: limits.max_decompression_ratio,
   };
-}
-
-/** What the pipeline checks on each record. */
-export function recordLimitsOf(limits: ReceiverLimits): RecordLimits {
-  return { maxAttributes: limits.max_attributes_per_record, maxValueLength: limits.max_attribute_value_length };
 }
 
 export interface OtlpReceiverConfig {
@@ -136,11 +128,28 @@ export const otlpReceiverSchema: SchemaObject = {
       additionalProperties: false,
       default: {},
       properties: {
-        max_records_per_request: { type: 'integer', minimum: 1, default: 10_000 },
-        max_attributes_per_record: { type: 'integer', minimum: 8, default: 512 },
-        max_attribute_value_length: { type: 'integer', minimum: 64, default: 65_536 },
-        max_nesting_depth: { type: 'integer', minimum: 1, maximum: 64, default: 16 },
-        max_decompression_ratio: { type: 'number', minimum: 2, default: 100 },
+        max_records_per_request: {
+          type: 'integer',
+          minimum: 1,
+          default: DEFAULT_REQUEST_LIMITS.maxRecordsPerRequest,
+        },
+        max_attributes_per_record: {
+          type: 'integer',
+          minimum: 8,
+          default: DEFAULT_REQUEST_LIMITS.maxAttributesPerRecord,
+        },
+        max_attribute_value_length: {
+          type: 'integer',
+          minimum: 64,
+          default: DEFAULT_REQUEST_LIMITS.maxAttributeValueLength,
+        },
+        max_nesting_depth: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 64,
+          default: DEFAULT_REQUEST_LIMITS.maxNestingDepth,
+        },
+        max_decompression_ratio: { type: 'number', minimum: 2, default: DEFAULT_REQUEST_LIMITS.maxDecompressionRatio },
       },
     },
   },

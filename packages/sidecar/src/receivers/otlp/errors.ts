@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
-import { BackpressureError } from '../../component.js';
-import { OtlpDecodeError, OtlpLimitError } from '../../otlp/model.js';
+import { BackpressureError, PermanentError } from '../../model/errors.js';
+import { OtlpLimitError } from '../../otlp/errors.js';
 import type { Logger } from '../../telemetry/logger.js';
 
 /** Retry-After for failures to store records that may pass (a disk error...). */
@@ -51,7 +51,7 @@ export class ReceiverError extends Error {
 export function toReceiverError(err: unknown, logger: Logger): ReceiverError {
   if (err instanceof ReceiverError) return err;
   if (err instanceof OtlpLimitError) return new ReceiverError('too-large', err.message);
-  if (err instanceof OtlpDecodeError) return new ReceiverError('bad-request', err.message);
+  if (err instanceof PermanentError) return new ReceiverError('bad-request', err.message);
   if (err instanceof BackpressureError) return new ReceiverError('backpressure', err.message, err.retryAfterMs);
   // Not every RangeError is the client's fault (storage raises them too: buffer allocation, string
   // length), so they are not classified here; the decoders turn their own into OtlpDecodeError.

@@ -1,7 +1,7 @@
 import type { ReceiverFactory } from '../../component.js';
 import type { ConfigProblem } from '../../config/problems.js';
 import { checkEndpointPort } from '../../config/schema.js';
-import { otlpReceiverSchema, type OtlpReceiverConfig } from './config.js';
+import { otlpReceiverSchema, requestLimitsOf, type OtlpReceiverConfig } from './config.js';
 import { OtlpReceiver } from './receiver.js';
 import { exposureProblem } from './security.js';
 
@@ -35,4 +35,5 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
     return problems;
   },
   create: (config, ctx, consumer) => new OtlpReceiver(config, ctx, consumer),
+  requestLimits: (config) => requestLimitsOf(config.limits),
 };

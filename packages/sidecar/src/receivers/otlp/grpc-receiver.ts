@@ -12,18 +12,25 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
-import type { LogsConsumer } from '../../component.js';
-import { parseDuration, parseEndpoint } from '../../config/schema.js';
+import type { LogsConsumer } from '../../model/consume.js';
+import {
+  decodeLimitsOf,
+  recordLimitsOf,
+  type DecodeLimits,
+  type RecordLimits,
+  type RequestLimits,
+} from '../../model/limits.js';
 import { decodeLogsRequestProto } from '../../otlp/decode-proto.js';
 import { encodeExportResponse, encodeRetryInfo } from '../../otlp/encode-response.js';
-import type { DecodeLimits } from '../../otlp/model.js';
 import { ProtoWriter } from '../../otlp/proto-writer.js';
-import { formatRejections, type RecordLimits } from '../../pipeline/pipeline.js';
+import { partialSuccessOf } from '../../otlp/rejections.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
-import { decodeLimitsOf, DRAIN_MS, recordLimitsOf, type OtlpGrpcConfig, type ReceiverLimits } from './config.js';
-import { toReceiverError } from './errors.js';
+import { DRAIN_MS, type OtlpGrpcConfig } from './config.js';
+import { ReceiverError, toReceiverError } from './errors.js';
 import { BearerAuth, readTlsMaterial, watchTlsMaterial } from './security.js';
+import { parseDuration } from '../../util/units.js';
+import { formatEndpoint, parseEndpoint } from '../../util/endpoint.js';
 
 export const EXPORT_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
@@ -56,7 +63,7 @@ export class OtlpGrpcReceiver {
   constructor(
     private readonly id: string,
     private readonly config: OtlpGrpcConfig,
-    limits: ReceiverLimits,
+    limits: RequestLimits,
     private readonly consumer: LogsConsumer,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
@@ -104,7 +111,7 @@ export class OtlpGrpcReceiver {
     };
     server.addService(service, implementation);
     const { host, port } = parseEndpoint(this.config.endpoint);
-    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    const address = formatEndpoint(host, port);
     this.port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(address, this.credentials(), (err, bound) => (err ? reject(err) : resolve(bound)));
     });
@@ -127,8 +134,7 @@ export class OtlpGrpcReceiver {
 
   address(): string | undefined {
     if (this.server === undefined) return undefined;
-    const { host } = parseEndpoint(this.config.endpoint);
-    return host.includes(':') ? `[${host}]:${this.port}` : `${host}:${this.port}`;
+    return formatEndpoint(parseEndpoint(this.config.endpoint).host, this.port);
   }
 
   async shutdown(): Promise<void> {
@@ -167,8 +173,9 @@ export class OtlpGrpcReceiver {
                 pass(metadata);
                 return;
               }
-              this.metrics.receiverRequests.inc({ receiver: this.id, protocol: 'grpc', status: 'UNAUTHENTICATED' });
-              call.sendStatus({ code: status.UNAUTHENTICATED, details: 'missing or invalid bearer token' });
+              const e = new ReceiverError('unauthenticated', 'missing or invalid bearer token');
+              this.metrics.receiverRequests.inc({ receiver: this.id, protocol: 'grpc', status: grpcStatusName(e) });
+              call.sendStatus({ code: e.grpcCode, details: e.message });
             },
           }),
       });
@@ -180,14 +187,10 @@ export class OtlpGrpcReceiver {
     try {
       const request = decodeLogsRequestProto(call.request, this.decodeLimits);
       const result = await this.consumer.consume(request, this.recordLimits);
-      const partial =
-        result.rejected.length > 0
-          ? { rejectedLogRecords: result.rejected.length, errorMessage: formatRejections(result) }
-          : undefined;
-      callback(null, encodeExportResponse('protobuf', partial));
+      callback(null, encodeExportResponse('protobuf', partialSuccessOf(result)));
     } catch (err) {
       const e = toReceiverError(err, this.logger);
-      code = status[e.grpcCode] ?? String(e.grpcCode);
+      code = grpcStatusName(e);
       const metadata = new Metadata();
       if (e.retryAfterMs !== undefined)
         metadata.set('grpc-status-details-bin', statusDetails(e.grpcCode, e.message, e.retryAfterMs));
@@ -201,4 +204,9 @@ export class OtlpGrpcReceiver {
       );
     }
   }
+}
+
+/** `UNAUTHENTICATED`, `RESOURCE_EXHAUSTED`...: the status name, as the request metric labels it. */
+function grpcStatusName(e: ReceiverError): string {
+  return status[e.grpcCode] ?? String(e.grpcCode);
 }

@@ -1,21 +1,28 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
-import type { LogsConsumer } from '../../component.js';
-import { parseEndpoint } from '../../config/schema.js';
+import type { LogsConsumer } from '../../model/consume.js';
+import {
+  decodeLimitsOf,
+  recordLimitsOf,
+  type DecodeLimits,
+  type RecordLimits,
+  type RequestLimits,
+} from '../../model/limits.js';
+import type { LogsRequest } from '../../model/otlp-logs.js';
 import { decodeLogsRequestJson } from '../../otlp/decode-json.js';
 import { decodeLogsRequestProto } from '../../otlp/decode-proto.js';
 import { CONTENT_TYPE, encodeExportResponse, encodeStatus, type OtlpEncoding } from '../../otlp/encode-response.js';
-import type { DecodeLimits, LogsRequest } from '../../otlp/model.js';
-import { formatRejections, type RecordLimits } from '../../pipeline/pipeline.js';
+import { partialSuccessOf } from '../../otlp/rejections.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
-import { decodeLimitsOf, DRAIN_MS, recordLimitsOf, type OtlpHttpConfig, type ReceiverLimits } from './config.js';
+import { DRAIN_MS, type OtlpHttpConfig } from './config.js';
 import { ReceiverError, toReceiverError } from './errors.js';
 import { BearerAuth, readTlsMaterial, watchTlsMaterial } from './security.js';
+import { addressOf } from '../../util/endpoint.js';
+import { listen } from '../../util/listen.js';
 
 const gunzipAsync = promisify<InputType, ZlibOptions, Buffer>(gunzip);
 const inflateAsync = promisify<InputType, ZlibOptions, Buffer>(inflate);
@@ -41,7 +48,7 @@ export class OtlpHttpReceiver {
   constructor(
     private readonly id: string,
     private readonly config: OtlpHttpConfig,
-    private readonly limits: ReceiverLimits,
+    private readonly limits: RequestLimits,
     private readonly consumer: LogsConsumer,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
@@ -70,21 +77,12 @@ export class OtlpHttpReceiver {
     } else {
       server = createHttpServer(options, handler);
     }
-    const { host, port } = parseEndpoint(this.config.endpoint);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, this.config.endpoint);
     this.server = server;
   }
 
   address(): string | undefined {
-    const a = this.server?.address() as AddressInfo | null | undefined;
-    if (!a) return undefined;
-    return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+    return addressOf(this.server?.address());
   }
 
   async shutdown(): Promise<void> {
@@ -136,11 +134,7 @@ export class OtlpHttpReceiver {
       const body = await this.readBody(req);
       const request = this.decode(encoding, body);
       const result = await this.consumer.consume(request, this.recordLimits);
-      const partial =
-        result.rejected.length > 0
-          ? { rejectedLogRecords: result.rejected.length, errorMessage: formatRejections(result) }
-          : undefined;
-      this.reply(res, 200, encoding, encodeExportResponse(encoding, partial));
+      this.reply(res, 200, encoding, encodeExportResponse(encoding, partialSuccessOf(result)));
     } catch (err) {
       const e = toReceiverError(err, this.logger);
       // After a refused upload the rest of its body may still be in flight: do not reuse the connection.
@@ -186,7 +180,7 @@ export class OtlpHttpReceiver {
     }
     if (compression === 'identity') return raw;
     // Bounded by the size limit and by the ratio limit, whichever is smaller (decompression bombs).
-    const limit = Math.min(this.maxBody, Math.max(64 * 1024, raw.length * this.limits.max_decompression_ratio));
+    const limit = Math.min(this.maxBody, Math.max(64 * 1024, raw.length * this.limits.maxDecompressionRatio));
     try {
       const opts = { maxOutputLength: limit };
       return await (compression === 'gzip' ? gunzipAsync(raw, opts) : inflateAsync(raw, opts));
@@ -195,7 +189,7 @@ export class OtlpHttpReceiver {
         throw limit < this.maxBody
           ? new ReceiverError(
               'too-large',
-              `body decompresses to more than ${this.limits.max_decompression_ratio} times its size (max_decompression_ratio)`,
+              `body decompresses to more than ${this.limits.maxDecompressionRatio} times its size (max_decompression_ratio)`,
             )
           : this.tooLarge('decompressed body');
       }

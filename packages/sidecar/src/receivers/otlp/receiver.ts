@@ -1,9 +1,10 @@
-import type { ComponentContext, LogsConsumer, Receiver } from '../../component.js';
-import { parseEndpoint } from '../../config/schema.js';
-import type { OtlpReceiverConfig } from './config.js';
+import type { ComponentContext, Receiver } from '../../component.js';
+import type { LogsConsumer } from '../../model/consume.js';
+import { requestLimitsOf, type OtlpReceiverConfig } from './config.js';
 import { OtlpGrpcReceiver } from './grpc-receiver.js';
 import { OtlpHttpReceiver } from './http-receiver.js';
 import { exposureProblem, isLoopback } from './security.js';
+import { parseEndpoint } from '../../util/endpoint.js';
 
 /** The `otlp` receiver: one server per configured protocol, all feeding the same pipeline. */
 export class OtlpReceiver implements Receiver {
@@ -18,12 +19,9 @@ export class OtlpReceiver implements Receiver {
   ) {
     this.logger = ctx.logger.child({ receiver: ctx.id });
     const { http, grpc } = config.protocols;
-    this.http = http
-      ? new OtlpHttpReceiver(ctx.id, http, config.limits, consumer, this.logger, ctx.metrics)
-      : undefined;
-    this.grpc = grpc
-      ? new OtlpGrpcReceiver(ctx.id, grpc, config.limits, consumer, this.logger, ctx.metrics)
-      : undefined;
+    const limits = requestLimitsOf(config.limits);
+    this.http = http ? new OtlpHttpReceiver(ctx.id, http, limits, consumer, this.logger, ctx.metrics) : undefined;
+    this.grpc = grpc ? new OtlpGrpcReceiver(ctx.id, grpc, limits, consumer, this.logger, ctx.metrics) : undefined;
   }
 
   async start(): Promise<void> {

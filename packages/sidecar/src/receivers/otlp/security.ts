@@ -2,9 +2,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
-import { parseDuration, parseEndpoint } from '../../config/schema.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { ServerAuthConfig, ServerTlsConfig } from './config.js';
+import { parseDuration } from '../../util/units.js';
+import { parseEndpoint } from '../../util/endpoint.js';
 
 /** Whether an endpoint's host only accepts connections from this machine. */
 export function isLoopback(host: string): boolean {

@@ -4,11 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { RetryableExportError, type ExportOutcome } from '../../../src/component.js';
+import type { ExportOutcome } from '../../../src/component.js';
 import { validateSchema } from '../../../src/config/schema.js';
 import { splunkHecSchema, type SplunkHecConfig } from '../../../src/exporters/splunk-hec/config.js';
 import { SplunkHecExporter } from '../../../src/exporters/splunk-hec/hec-exporter.js';
-import type { SpooledRecord } from '../../../src/spool/spooled-record.js';
+import { RetryableExportError } from '../../../src/model/errors.js';
+import type { SpooledRecord } from '../../../src/model/spooled-record.js';
 import { createLogger } from '../../../src/telemetry/logger.js';
 import { parseConcatenated, spooledRecord } from './records.js';
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { SplunkMetadata } from '../../../src/pipeline/audit-record.js';
-import type { SpooledRecord } from '../../../src/spool/spooled-record.js';
+import type { SplunkMetadata } from '../../../src/model/audit-record.js';
+import type { SpooledRecord } from '../../../src/model/spooled-record.js';
 
-/** A spooled security event with a realistic local record (CONTRACT §6). */
+/** A spooled security event with a realistic local record (docs/semantic-conventions.md). */
 export function spooledRecord(
   options: {
     seq?: number;

@@ -1,28 +1,6 @@
-import { AUDIT_EVENT_TYPES, auditEventType, type AuditEventName, type AuditEventType } from '@otel-audit/semconv';
-import { localRecordJson, type AuditRecord, type LocalRecord, type SplunkMetadata } from '../pipeline/audit-record.js';
-
-/**
- * A record as exporters receive it from the spool: the local record (CONTRACT §6) as JSON text,
- * written as is by the file exporter and wrapped by Splunk, plus what exporters route on.
- */
-export interface SpooledRecord {
-  /** Position in the spool (increasing in arrival order). */
-  readonly seq: number;
-  readonly uuid: string;
-  readonly eventName: AuditEventName;
-  /** Event time, epoch milliseconds. */
-  readonly eventTime: number;
-  /** When the sidecar accepted the record, epoch milliseconds. */
-  readonly receivedAt: number;
-  readonly tenantSubdomain: string | undefined;
-  readonly splunk: SplunkMetadata;
-  /** Set on replayed dead letters: only these exporters deliver the record. */
-  readonly targets: readonly string[] | undefined;
-  /** The local record JSON, without a trailing newline. */
-  readonly json: string;
-  /** The same JSON as UTF-8 bytes (a view into the spool's buffer: no copy). */
-  readonly jsonBytes: Buffer;
-}
+import { AuditEventName } from '@otel-audit/semconv';
+import type { SplunkMetadata } from '../model/audit-record.js';
+import type { SpooledRecord, SpoolInput } from '../model/spooled-record.js';
 
 /** A record read from the spool; its JSON text is decoded only if an exporter asks for it. */
 class DecodedRecord implements SpooledRecord {
@@ -45,44 +23,35 @@ class DecodedRecord implements SpooledRecord {
   }
 }
 
-/** The SAP message type of a spooled record. */
-export function eventTypeOf(r: SpooledRecord): AuditEventType {
-  return auditEventType(r.eventName)!;
-}
-
-export function parseLocalRecord(r: SpooledRecord): LocalRecord {
-  return JSON.parse(r.json) as LocalRecord;
-}
-
-/** What goes into the spool: a record's fields besides its position, with its JSON as text. */
-export type SpoolInput = Omit<SpooledRecord, 'seq' | 'jsonBytes'>;
-
-export function spoolInputOf(record: AuditRecord, receivedAt: number, targets?: readonly string[]): SpoolInput {
-  return {
-    uuid: record.uuid,
-    eventName: record.eventName,
-    eventTime: record.timeMs,
-    receivedAt,
-    tenantSubdomain: record.tenantSubdomain,
-    splunk: record.splunk,
-    targets,
-    json: localRecordJson(record),
-  };
-}
-
 /**
  * Entry payload (binary, so encoding and decoding stay cheap on the hot path):
  *
- *   u8  format (1)          u8  event type index (EVENT_NAMES)
+ *   u8  format (1)          u8  event type code (EVENT_CODES)
  *   f64 event time (ms)     f64 receive time (ms)
- *   u8  flags: which optional strings follow (OPTIONAL order), 0x40 = targets follow
+ *   u8  flags: which optional strings follow (optionalStrings order), 0x40 = targets follow
  *   str uuid, then each optional string present      (str = u16 byte length + UTF-8)
  *   u8  target count, str per target                  (only with flag 0x40)
  *   the local record JSON (UTF-8) up to the end of the payload
  */
 const FORMAT = 1;
-const EVENT_NAMES = Object.keys(AUDIT_EVENT_TYPES) as AuditEventName[];
-const EVENT_INDEX = new Map(EVENT_NAMES.map((n, i) => [n, i]));
+
+/**
+ * The event type byte of every entry ever written. Frozen: records on disk keep their code across
+ * versions, so a code is never changed or reused; a new event type gets the next free number.
+ */
+export const EVENT_CODES: Readonly<Record<AuditEventName, number>> = Object.freeze({
+  [AuditEventName.SecurityEvent]: 0,
+  [AuditEventName.DataAccess]: 1,
+  [AuditEventName.DataModification]: 2,
+  [AuditEventName.DataDeletion]: 3,
+  [AuditEventName.ConfigurationChange]: 4,
+  [AuditEventName.ConfigurationDeletion]: 5,
+});
+const EVENT_BY_CODE: readonly (AuditEventName | undefined)[] = (() => {
+  const byCode: (AuditEventName | undefined)[] = [];
+  for (const [name, code] of Object.entries(EVENT_CODES)) byCode[code] = name as AuditEventName;
+  return byCode;
+})();
 const TARGETS_FLAG = 0x40;
 
 function optionalStrings(r: SpoolInput): (string | undefined)[] {
@@ -125,7 +94,7 @@ export function encodeBatch(inputs: readonly SpoolInput[], headerSize: number): 
     offsets[i] = entry;
     let at = entry + headerSize;
     buffer[at] = FORMAT;
-    buffer[at + 1] = EVENT_INDEX.get(r.eventName)!;
+    buffer[at + 1] = EVENT_CODES[r.eventName];
     buffer.writeDoubleLE(r.eventTime, at + 2);
     buffer.writeDoubleLE(r.receivedAt, at + 10);
     const optional = optionalStrings(r);
@@ -146,7 +115,8 @@ export function encodeBatch(inputs: readonly SpoolInput[], headerSize: number): 
 
 export function decodePayload(seq: number, payload: Buffer): SpooledRecord {
   if (payload[0] !== FORMAT) throw new Error(`unknown spool record format ${payload[0]}`);
-  const eventName = EVENT_NAMES[payload[1]!]!;
+  const eventName = EVENT_BY_CODE[payload[1]!];
+  if (eventName === undefined) throw new Error(`unknown event type code ${payload[1]} in spool record`);
   const eventTime = payload.readDoubleLE(2);
   const receivedAt = payload.readDoubleLE(10);
   const flags = payload[18]!;

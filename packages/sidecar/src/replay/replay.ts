@@ -1,18 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { auditEventType, formatIssues, type AuditEventName } from '@otel-audit/semconv';
+import { formatIssues } from '@otel-audit/semconv';
+import type { ReceiverFactory } from '../component.js';
+import type { ServiceConfig } from '../config/load.js';
+import { deadLetterFileName, type DeadLetterLine, type DeadLetterStore } from '../deadletter/dead-letter-store.js';
+import type { AuditRecord } from '../model/audit-record.js';
+import { RECEIVER_DEAD_LETTER_ID, spoolInputOfDeadLetter, type DeadLetter } from '../model/dead-letter.js';
+import { decodeLimitsOf, recordLimitsOf, widestLimits, type RequestLimits } from '../model/limits.js';
+import { spoolInputOf, type SpoolInput } from '../model/spooled-record.js';
 import { decodeLogsRequestJson } from '../otlp/decode-json.js';
-import type { AuditRecord } from '../pipeline/audit-record.js';
+import { OtlpDecodeError } from '../otlp/errors.js';
 import { AuditPipeline } from '../pipeline/pipeline.js';
-import type { Spool } from '../spool/spool.js';
-import { spoolInputOf, type SpoolInput } from '../spool/spooled-record.js';
-import {
-  RECEIVER_DEAD_LETTER_ID,
-  deadLetterFileName,
-  type DeadLetter,
-  type DeadLetterLine,
-  type DeadLetterStore,
-} from './dead-letter-store.js';
+import type { RecordStore } from '../pipeline/spool-sink.js';
 
 /** Which dead letters to replay. */
 export interface ReplayFilter {
@@ -34,15 +33,30 @@ export interface ReplayResult {
   readonly dryRun: boolean;
 }
 
+/** The limits replay re-validates under: the widest of the configured receivers' (the defaults if none says). */
+export function replayLimits(
+  config: ServiceConfig,
+  registry: { readonly receivers: ReadonlyMap<string, ReceiverFactory> },
+): RequestLimits {
+  const limits: RequestLimits[] = [];
+  for (const c of config.receivers) {
+    const l = registry.receivers.get(c.type)?.requestLimits?.(c.config);
+    if (l !== undefined) limits.push(l);
+  }
+  return widestLimits(limits);
+}
+
 /**
  * Re-sends dead letters after their cause is fixed. Exporter dead letters go back into the spool
- * for that exporter only; receiver dead letters are validated again and, if they now pass, go to
- * every exporter. Replayed lines leave the dead-letter file only after the spool has them.
+ * for that exporter only; receiver dead letters are validated again — under `limits`, those of the
+ * receivers as configured now — and, if they now pass, go to every exporter. Replayed lines leave
+ * the dead-letter file only after the spool has them.
  */
 export async function replayDeadLetters(
   store: DeadLetterStore,
-  spool: Spool,
+  spool: RecordStore,
   exporterIds: readonly string[],
+  limits: RequestLimits,
   filter: ReplayFilter,
 ): Promise<ReplayResult> {
   const reason = filter.reason === undefined ? undefined : new RegExp(filter.reason);
@@ -67,7 +81,7 @@ export async function replayDeadLetters(
           continue;
         }
         if (component === RECEIVER_DEAD_LETTER_ID) {
-          const revalidated = await revalidate(letter);
+          const revalidated = await revalidate(letter, limits);
           if (revalidated.accepted === undefined) {
             stillInvalid++;
             keep.push({
@@ -78,7 +92,7 @@ export async function replayDeadLetters(
           }
           inputs.push(spoolInputOf(revalidated.accepted, Date.now()));
         } else {
-          inputs.push(exporterInput(letter, component));
+          inputs.push(spoolInputOfDeadLetter(letter, component));
         }
       }
       replayed[component] = inputs.length;
@@ -95,39 +109,31 @@ async function countLines(store: DeadLetterStore, fileName: string): Promise<num
   return text.split('\n').filter((l) => l !== '').length;
 }
 
-/** A receiver dead letter run through validation again (the rules or the sidecar may have changed). */
-async function revalidate(letter: DeadLetter): Promise<{ accepted?: AuditRecord; reason: string }> {
+/** A receiver dead letter run through validation again (the rules, the limits or the sidecar may have changed). */
+async function revalidate(
+  letter: DeadLetter,
+  limits: RequestLimits,
+): Promise<{ accepted?: AuditRecord; reason: string }> {
   const otlp = letter.otlp;
   if (otlp === undefined) return { reason: letter.reason };
-  const request = decodeLogsRequestJson(
-    JSON.stringify({
-      resourceLogs: [{ resource: otlp.resource, scopeLogs: [{ scope: otlp.scope, logRecords: [otlp.logRecord] }] }],
-    }),
-  );
+  let request;
+  try {
+    request = decodeLogsRequestJson(
+      JSON.stringify({
+        resourceLogs: [{ resource: otlp.resource, scopeLogs: [{ scope: otlp.scope, logRecords: [otlp.logRecord] }] }],
+      }),
+      decodeLimitsOf(limits),
+    );
+  } catch (err) {
+    if (err instanceof OtlpDecodeError) return { reason: err.message };
+    throw err;
+  }
   let accepted: AuditRecord | undefined;
   const pipeline = new AuditPipeline(
     { write: async (records) => void (accepted = records[0]) },
     { write: async () => {} },
   );
-  const result = await pipeline.process(request);
+  const result = await pipeline.process(request, recordLimitsOf(limits));
   const reason = result.rejected.length > 0 ? formatIssues(result.rejected[0]!.issues) : letter.reason;
   return { accepted, reason };
-}
-
-/** An exporter dead letter back into spool form, addressed to that exporter only. */
-function exporterInput(letter: DeadLetter, exporter: string): SpoolInput {
-  const r = letter.record!;
-  const eventName = letter.event_name as AuditEventName;
-  if (auditEventType(eventName) === undefined)
-    throw new Error(`dead letter ${letter.uuid ?? '?'} has unknown event ${eventName}`);
-  return {
-    uuid: letter.uuid ?? '',
-    eventName,
-    eventTime: r.event_time,
-    receivedAt: r.received_at,
-    tenantSubdomain: r.tenant_subdomain,
-    splunk: r.splunk ?? {},
-    targets: [exporter],
-    json: JSON.stringify(r.local),
-  };
 }

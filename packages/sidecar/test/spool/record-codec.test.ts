@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HEADER_SIZE } from '../../src/spool/entry-codec.js';
-import { decodePayload, encodeBatch, type SpoolInput } from '../../src/spool/spooled-record.js';
+import type { SpoolInput } from '../../src/model/spooled-record.js';
+import { decodePayload, encodeBatch } from '../../src/spool/record-codec.js';
 
 describe('spool record encoding', () => {
   it('round-trips every field, optional ones present or not, with non-ASCII text', () => {
