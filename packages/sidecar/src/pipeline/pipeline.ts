@@ -2,6 +2,7 @@ import {
   AUDIT_EVENT_PREFIX,
   ATTR_EVENT_NAME,
   formatIssues,
+  formatRejectionMessage,
   formatSapTime,
   keyValuesToJson,
   mapAuditRecord,
@@ -39,9 +40,6 @@ export interface PipelineResult {
   readonly ignored: number;
   readonly rejected: readonly RejectedRecord[];
 }
-
-/** Longest `error_message` we send back; the OTLP response must stay well under 4 MiB. */
-const MAX_ERROR_MESSAGE = 64 * 1024;
 
 /**
  * decode → **validate/map** → sink. Maps each audit record to its SAP message; rejected records go
@@ -252,20 +250,7 @@ function receiverDeadLetter(
   };
 }
 
-/**
- * The partial-success `error_message`: one line per rejected record,
- * `record <index> uuid=<uuid>: <field>: <problem>; ...`, capped in length.
- */
+/** The partial-success `error_message` naming each rejected record (see `formatRejectionMessage`). */
 export function formatRejections(result: PipelineResult): string {
-  let out = `${result.rejected.length} of ${result.received} log records rejected`;
-  for (let i = 0; i < result.rejected.length; i++) {
-    const r = result.rejected[i]!;
-    const line = `\nrecord ${r.index} uuid=${r.uuid ?? '-'}: ${formatIssues(r.issues)}`;
-    if (out.length + line.length > MAX_ERROR_MESSAGE) {
-      out += `\n... and ${result.rejected.length - i} more (see the dead-letter store)`;
-      break;
-    }
-    out += line;
-  }
-  return out;
+  return formatRejectionMessage(result);
 }
