@@ -1,4 +1,4 @@
-import type { ValidationIssue } from '@otel-audit/semconv';
+import { formatIssues, type ValidationIssue } from '@otel-audit/semconv';
 
 /** Base of every error the SDK throws or rejects with. */
 export class AuditLogError extends Error {
@@ -11,7 +11,7 @@ export class AuditValidationError extends AuditLogError {
   readonly field: string;
 
   constructor(readonly issues: readonly ValidationIssue[]) {
-    super(issues.map((i) => `${i.field}: ${i.message}`).join('; '));
+    super(formatIssues(issues));
     this.field = issues[0]?.field ?? '';
   }
 }
@@ -27,5 +27,22 @@ export class AuditDeliveryError extends AuditLogError {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+  }
+}
+
+/**
+ * The sidecar rejected some records of a request without naming them all, and this one may be among
+ * them: it is either durably accepted or in the sidecar's dead-letter store (look `uuid` up there).
+ * `rejected` is false because the rejection is not established; sending the event again may store
+ * it twice.
+ */
+export class AuditDeliveryUnconfirmedError extends AuditDeliveryError {
+  override name = 'AuditDeliveryUnconfirmedError';
+
+  constructor(
+    message: string,
+    readonly uuid: string,
+  ) {
+    super(message, false);
   }
 }

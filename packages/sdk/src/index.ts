@@ -1,6 +1,6 @@
 export { createAuditClient, type AuditClient, type AuditClientOptions, type FailedEvent } from './client.js';
-export { resolveExporterSettings, type ExporterOptions, type ExporterSettings, type OtlpProtocol } from './config.js';
-export { AuditLogError, AuditValidationError, AuditDeliveryError } from './errors.js';
+export type { ExporterOptions, OtlpProtocol } from './config.js';
+export { AuditLogError, AuditValidationError, AuditDeliveryError, AuditDeliveryUnconfirmedError } from './errors.js';
 export { AuditEvent, type AuditEventOptions, type CustomDetailValue } from './events/audit-event.js';
 export {
   SecurityEvent,

@@ -2,15 +2,17 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { formatIssues } from '@otel-audit/semconv';
 import {
   AuditDeliveryError,
+  AuditDeliveryUnconfirmedError,
   AuditLogError,
   AuditValidationError,
   createAuditClient,
   SecurityEvent,
   type AuditClient,
 } from '../src/index.js';
-import { FakeOtlpServer, ok, partial, status } from './fake-otlp-server.js';
+import { FakeOtlpServer, ok, partial, partialWhere, status } from './fake-otlp-server.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -22,7 +24,7 @@ function freePort(): Promise<number> {
   });
 }
 
-describe('audit client against an OTLP endpoint', () => {
+describe('audit client against an OTLP endpoint', { timeout: 60_000 }, () => {
   let server: FakeOtlpServer;
   let endpoint: string;
   let client: AuditClient;
@@ -84,6 +86,79 @@ describe('audit client against an OTLP endpoint', () => {
       results.map((r) => r.status),
       ['rejected', 'rejected'],
     );
+  });
+
+  it('names no accepted record as rejected when the rejections overflow the 64 KiB message', async () => {
+    // 4000 events, about 60% of them refused with long reasons: each 512-record request gets a cut message.
+    let seed = 3;
+    const next = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const events = Array.from({ length: 4000 }, (_, i) => new SecurityEvent({ data: `e${i}` }));
+    const invalid = new Set(events.filter(() => next() < 0.6).map((e) => e.uuid));
+    const issues = [{ field: 'audit.custom.note', message: `"${'n'.repeat(300)}" is not accepted here` }];
+    const messages: string[] = [];
+    server.responders = [partialWhere((uuid) => (invalid.has(uuid) ? issues : undefined), messages)];
+
+    const failed = await client.logBatch(events);
+
+    assert.equal(server.requests.length, 8);
+    assert.ok(
+      messages.every((m) => /\n\.\.\. and \d+ more \(see the dead-letter store\)$/.test(m) && m.length < 66_000),
+      'every response message was cut at the cap',
+    );
+    const errors = new Map(failed.map((f) => [f.event.uuid, f.error]));
+    let named = 0;
+    for (const event of events) {
+      const error = errors.get(event.uuid);
+      if (!invalid.has(event.uuid)) {
+        // Accepted by the endpoint: resolved, or (after a cut) unconfirmed, but never "rejected".
+        if (error === undefined) continue;
+        assert.ok(error instanceof AuditDeliveryUnconfirmedError, `${event.uuid}: ${error.message}`);
+        assert.equal(error.rejected, false);
+        assert.equal(error.uuid, event.uuid);
+        continue;
+      }
+      assert.ok(error instanceof AuditDeliveryError, `invalid ${event.uuid} was reported as accepted`);
+      if (error.rejected) {
+        named++;
+        assert.equal(error.message, `the sidecar rejected audit record ${event.uuid}: ${formatIssues(issues)}`);
+      } else assert.ok(error instanceof AuditDeliveryUnconfirmedError);
+    }
+    // What the messages name is reported as such, and every accepted record before the cut resolves.
+    const namedInMessages = messages.reduce((n, m) => n + (m.match(/^record /gm)?.length ?? 0), 0);
+    assert.equal(named, namedInMessages);
+    server.requests.forEach((req, k) => {
+      const lastNamed = Number([...messages[k]!.matchAll(/^record (\d+) /gm)].at(-1)![1]);
+      assert.ok(lastNamed > 100, `request ${k}: last record named ${lastNamed}`);
+      for (const uuid of req.uuids.slice(0, lastNamed)) {
+        if (!invalid.has(uuid)) assert.equal(errors.get(uuid), undefined, `${uuid} before the cut was not resolved`);
+      }
+    });
+    const resolved = events.length - failed.length;
+    assert.ok(resolved > 500, `${resolved} resolved`);
+  });
+
+  it('log(): rejects a record the count proves rejected, and one it leaves in doubt as unconfirmed', async () => {
+    const events = Array.from({ length: 3 }, (_, i) => new SecurityEvent({ data: `e${i}` }));
+    const [first, second, third] = events.map((e) => e.uuid) as [string, string, string];
+    const long = [{ field: 'audit.custom.note', message: 'x'.repeat(70_000) }];
+    // The first line alone is over the cap: the message names nobody ("... and 2 more").
+    server.responders = [partialWhere((uuid) => (uuid === second ? undefined : long))];
+    const results = await Promise.allSettled(events.map((e) => client.log(e)));
+    const reasons = results.map((r) => (r.status === 'rejected' ? (r.reason as AuditDeliveryError) : undefined));
+    for (const r of reasons) assert.ok(r instanceof AuditDeliveryUnconfirmedError && !r.rejected);
+    assert.match(reasons[0]!.message, /rejected 2 of 3 records without naming them all; audit record \S+ is either/);
+    assert.deepEqual(
+      reasons.map((r) => (r as AuditDeliveryUnconfirmedError).uuid),
+      [first, second, third],
+    );
+
+    server.responders = [partialWhere(() => long)];
+    await assert.rejects(client.log(new SecurityEvent({ data: 'alone' })), (e: unknown) => {
+      assert.ok(e instanceof AuditDeliveryError && !(e instanceof AuditDeliveryUnconfirmedError));
+      assert.equal(e.rejected, true);
+      assert.match(e.message, /rejected audit record \S+ without naming it in its response/);
+      return true;
+    });
   });
 
   it('retries 503 honouring Retry-After, then resolves', async () => {
@@ -168,7 +243,7 @@ describe('audit client against an OTLP endpoint', () => {
   });
 });
 
-describe('audit client with the application’s LoggerProvider', () => {
+describe('audit client with the application’s LoggerProvider', { timeout: 10_000 }, () => {
   it('emits through the app’s provider', async () => {
     const exporter = new InMemoryLogRecordExporter();
     const provider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter })] });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resolveExporterSettings } from '../src/index.js';
+import { resolveExporterSettings } from '../src/config.js';
 
 describe('exporter settings from options and OTEL_EXPORTER_OTLP_* variables', () => {
   it('defaults to OTLP/HTTP protobuf on loopback', () => {

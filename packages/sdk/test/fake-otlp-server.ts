@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { formatRejectionMessage, type RecordRejection, type ValidationIssue } from '@otel-audit/semconv';
 
 export interface ReceivedRequest {
   readonly contentType: string;
@@ -66,14 +67,40 @@ export function status(code: number, message: string, headers: Record<string, st
   };
 }
 
-/** Partial success rejecting the given uuids, in otel-audit's message format (or a free text). */
-export function partial(rejected: string[], text?: string): Responder {
+/**
+ * Partial success as otel-audit's receiver answers it (the shared formatter): the records for which
+ * `issuesOf(uuid)` gives issues are rejected, at their real positions in the request. Each message
+ * sent is added to `sent`.
+ */
+export function partialWhere(
+  issuesOf: (uuid: string) => readonly ValidationIssue[] | undefined,
+  sent: string[] = [],
+): Responder {
   return (req, res) => {
-    const lines = rejected.map((u, i) => `record ${i} uuid=${u}: audit.object.type: required for audit.data_access`);
-    const errorMessage =
-      text ?? [`${rejected.length} of ${req.uuids.length} log records rejected`, ...lines].join('\n');
+    const rejected: RecordRejection[] = [];
+    req.uuids.forEach((uuid, index) => {
+      const issues = issuesOf(uuid);
+      if (issues !== undefined) rejected.push({ index, uuid, issues });
+    });
+    const errorMessage = formatRejectionMessage({ received: req.uuids.length, rejected });
+    sent.push(errorMessage);
     res
       .writeHead(200, { 'Content-Type': 'application/json' })
       .end(JSON.stringify({ partialSuccess: { rejectedLogRecords: String(rejected.length), errorMessage } }));
   };
 }
+
+/** Partial success rejecting the given uuids, in otel-audit's message format (or a free text). */
+export function partial(rejected: string[], text?: string): Responder {
+  if (text === undefined) {
+    const names = new Set(rejected);
+    return partialWhere((uuid) => (names.has(uuid) ? REQUIRED_OBJECT_TYPE : undefined));
+  }
+  return (_req, res) => {
+    res
+      .writeHead(200, { 'Content-Type': 'application/json' })
+      .end(JSON.stringify({ partialSuccess: { rejectedLogRecords: String(rejected.length), errorMessage: text } }));
+  };
+}
+
+const REQUIRED_OBJECT_TYPE = [{ field: 'audit.object.type', message: 'required for audit.data_access' }];

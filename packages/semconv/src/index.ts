@@ -49,3 +49,13 @@ export {
   type RejectedAuditRecord,
   type ValidationIssue,
 } from './map-record.js';
+export {
+  formatRejectionMessage,
+  parseRejectionMessage,
+  MAX_REJECTION_MESSAGE_LENGTH,
+  type RecordRejection,
+  type RejectionSummary,
+  type ParsedRejection,
+  type ParsedRejectionMessage,
+} from './protocol/rejections.js';
+export { parseRetryAfter, parseHttpDate, MAX_RETRY_AFTER_MS } from './protocol/retry-after.js';

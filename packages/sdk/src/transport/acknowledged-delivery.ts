@@ -1,9 +1,10 @@
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import type { ExporterSettings } from '../config.js';
-import { AuditDeliveryError } from '../errors.js';
+import { AuditDeliveryError, AuditDeliveryUnconfirmedError } from '../errors.js';
 import { GrpcTransport } from './grpc-transport.js';
 import { HttpTransport } from './http-transport.js';
+import { rejectionOutcomes } from './rejection-outcomes.js';
 import type { OtlpTransport } from './transport.js';
 
 interface Pending {
@@ -25,9 +26,6 @@ export interface DeliveryOptions {
 
 const INITIAL_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 5_000;
-
-/** `record <index> uuid=<uuid>: <reason>` lines of otel-audit's partial-success message. */
-const REJECTION_LINE = /^record \d+ uuid=([0-9A-Fa-f-]+): (.*)$/gm;
 
 /**
  * Sends records and reports, per record, whether the sidecar durably accepted it. Records logged
@@ -149,26 +147,47 @@ export class AcknowledgedDelivery {
       for (const p of batch) p.resolve();
       return;
     }
-    const reasons = new Map<string, string>();
-    for (const m of (partial.errorMessage ?? '').matchAll(REJECTION_LINE)) reasons.set(m[1]!.toLowerCase(), m[2]!);
-    const attributable = reasons.size === rejectedCount;
-    for (const p of batch) {
-      const reason = reasons.get(p.uuid.toLowerCase());
-      if (reason !== undefined) {
-        p.reject(new AuditDeliveryError(`the sidecar rejected audit record ${p.uuid}: ${reason}`, true));
-      } else if (attributable) {
-        p.resolve();
-      } else {
-        // The receiver's message does not say which records it rejected: do not claim any as accepted.
-        p.reject(
-          new AuditDeliveryError(
-            `the receiver rejected ${rejectedCount} of ${batch.length} records without naming them: ${partial.errorMessage ?? ''}`,
-            true,
-          ),
-        );
-      }
-    }
+    const message = partial.errorMessage ?? '';
+    // Every record comes from the client's one logger (one resource, one scope), so the serializer
+    // keeps the batch order and the receiver's record index i is batch[i].
+    const outcomes = rejectionOutcomes(
+      batch.map((p) => p.uuid),
+      rejectedCount,
+      message,
+    );
+    batch.forEach((p, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.kind === 'accepted') p.resolve();
+      else if (outcome.kind === 'rejected') p.reject(rejectedError(p.uuid, outcome.reason));
+      else p.reject(unconfirmedError(p.uuid, rejectedCount, batch.length, message));
+    });
   }
+}
+
+function rejectedError(uuid: string, reason: string | undefined): AuditDeliveryError {
+  return new AuditDeliveryError(
+    reason === undefined
+      ? `the sidecar rejected audit record ${uuid} without naming it in its response (see the sidecar's dead-letter store)`
+      : `the sidecar rejected audit record ${uuid}: ${reason}`,
+    true,
+  );
+}
+
+/** Longest part of the receiver's message quoted in an error about a record it did not name. */
+const MAX_QUOTED = 300;
+
+function unconfirmedError(
+  uuid: string,
+  rejected: number,
+  sent: number,
+  message: string,
+): AuditDeliveryUnconfirmedError {
+  const quoted = message.length > MAX_QUOTED ? `${message.slice(0, MAX_QUOTED)}…` : message;
+  return new AuditDeliveryUnconfirmedError(
+    `the receiver rejected ${Number.isNaN(rejected) ? 'some' : rejected} of ${sent} records without naming them all; audit record ${uuid} is either ` +
+      `durably accepted or among the rejected ones (see the sidecar's dead-letter store)${quoted === '' ? '' : `: ${quoted}`}`,
+    uuid,
+  );
 }
 
 function fail(batch: Pending[], err: AuditDeliveryError): void {

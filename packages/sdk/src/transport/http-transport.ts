@@ -1,9 +1,10 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { gzipSync } from 'node:zlib';
+import { parseRetryAfter } from '@otel-audit/semconv';
 import type { ExporterSettings } from '../config.js';
 import { decodeStatusMessage } from './status.js';
-import { parseRetryAfter, RETRYABLE_NETWORK_CODES, type OtlpTransport, type SendResult } from './transport.js';
+import { RETRYABLE_NETWORK_CODES, type OtlpTransport, type SendResult } from './transport.js';
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 

@@ -22,11 +22,3 @@ export const RETRYABLE_NETWORK_CODES = new Set([
   'ENETUNREACH',
   'UND_ERR_SOCKET',
 ]);
-
-/** `Retry-After` as delay-seconds or an HTTP-date. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (value === undefined) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}

@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type AgentOptions } from 'node:https';
+import { parseRetryAfter } from '@otel-audit/semconv';
 
 /* HTTP client helpers shared by the exporters that post to an HTTP API (sap_auditlog, splunk_hec). */
 
@@ -65,13 +66,9 @@ export function createAgent(url: string, maxSockets: number, tls: AgentOptions):
     : new HttpAgent({ keepAlive: true, maxSockets });
 }
 
-/** `Retry-After` as delay-seconds or an HTTP-date, in milliseconds. */
+/** `Retry-After` as delay-seconds or an HTTP-date, in milliseconds (bounded; see `parseRetryAfter`). */
 export function retryAfterMs(headers: IncomingHttpHeaders, now = Date.now()): number | undefined {
-  const v = headers['retry-after'];
-  if (v === undefined) return undefined;
-  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
-  const date = Date.parse(v);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  return parseRetryAfter(headers['retry-after'], now);
 }
 
 /** A response body shortened for an error message or a dead letter. */

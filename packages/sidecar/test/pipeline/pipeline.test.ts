@@ -8,7 +8,7 @@ import { DeadLetterStore } from '../../src/deadletter/dead-letter-store.js';
 import type { AuditRecord } from '../../src/model/audit-record.js';
 import { localRecordJson } from '../../src/model/local-record.js';
 import { newLogRecord, type LogRecord, type LogsRequest } from '../../src/model/otlp-logs.js';
-import { formatRejections } from '../../src/otlp/rejections.js';
+import { formatRejectionMessage as formatRejections } from '@otel-audit/semconv';
 import { AuditPipeline } from '../../src/pipeline/pipeline.js';
 import { readJsonLines } from '../helpers.js';
 
@@ -209,7 +209,7 @@ describe('audit pipeline', () => {
       uuid: UUID,
       issues: [{ field: 'audit.object.type', message: 'required for audit.data_access' }],
     }));
-    const message = formatRejections({ received: 5000, accepted: 0, ignored: 0, rejected });
+    const message = formatRejections({ received: 5000, rejected });
     assert.ok(message.length <= 64 * 1024 + 100);
     assert.match(message, /\.\.\. and \d+ more \(see the dead-letter store\)$/);
   });

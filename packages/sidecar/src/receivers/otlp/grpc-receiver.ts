@@ -23,7 +23,7 @@ import {
 import { decodeLogsRequestProto } from '../../otlp/decode-proto.js';
 import { encodeExportResponse, encodeRetryInfo } from '../../otlp/encode-response.js';
 import { ProtoWriter } from '../../otlp/proto-writer.js';
-import { partialSuccessOf } from '../../otlp/rejections.js';
+import { partialSuccessOf } from '../../otlp/partial-success.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { DRAIN_MS, type OtlpGrpcConfig } from './config.js';

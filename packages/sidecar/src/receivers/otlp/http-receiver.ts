@@ -15,7 +15,7 @@ import type { LogsRequest } from '../../model/otlp-logs.js';
 import { decodeLogsRequestJson } from '../../otlp/decode-json.js';
 import { decodeLogsRequestProto } from '../../otlp/decode-proto.js';
 import { CONTENT_TYPE, encodeExportResponse, encodeStatus, type OtlpEncoding } from '../../otlp/encode-response.js';
-import { partialSuccessOf } from '../../otlp/rejections.js';
+import { partialSuccessOf } from '../../otlp/partial-success.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { DRAIN_MS, type OtlpHttpConfig } from './config.js';
