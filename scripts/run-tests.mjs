@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Runs every compiled test file with Node's built-in test runner.
 // Usage: node scripts/run-tests.mjs [substring-filter ...]
+// Every test without a timeout of its own gets OTEL_AUDIT_TEST_TIMEOUT_MS (default 60 s).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const roots = ['packages/semconv/dist/test', 'packages/sdk/dist/test', 'packages/sidecar/dist/test', 'test/dist'];
@@ -36,5 +37,22 @@ if (files.length === 0) {
   process.exit(1);
 }
 const reporter = process.env.CI ? ['--test-reporter=spec'] : [];
-const result = spawnSync(process.execPath, ['--test', ...reporter, ...files], { cwd: root, stdio: 'inherit' });
+
+const timeoutMs = Number(process.env.OTEL_AUDIT_TEST_TIMEOUT_MS ?? 60_000);
+const [major, minor] = process.versions.node.split('.').map(Number);
+// Node 24 applies --test-timeout to each test; Node 20 and 22 apply it to each file's process as a
+// whole, so there a preload gives each test the default instead (see default-test-timeout.mjs).
+const timeout =
+  major >= 24
+    ? [`--test-timeout=${timeoutMs}`]
+    : [`--import=${pathToFileURL(join(root, 'scripts/default-test-timeout.mjs')).href}`];
+// A test file's process exits once its tests and their cleanups are done, even if a timed-out test
+// left a promise pending (Node 20.14+).
+const forceExit = major > 20 || (major === 20 && minor >= 14) ? ['--test-force-exit'] : [];
+
+const result = spawnSync(process.execPath, ['--test', ...timeout, ...forceExit, ...reporter, ...files], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, OTEL_AUDIT_TEST_TIMEOUT_MS: String(timeoutMs) },
+});
 process.exit(result.status ?? 1);

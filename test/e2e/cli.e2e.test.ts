@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { cleanupAfter } from '../support/cleanup.js';
 import { COLLECTOR_CONFIG_DIR, REPO_ROOT, SIDECAR_CLI } from '../support/paths.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -75,19 +76,20 @@ describe('otel-audit CLI', () => {
     assert.match(misplaced.stderr, /--dry-run is an option of replay, not of run/);
   });
 
-  it('run exits non-zero with a clear message when its port is taken', async () => {
+  it('run exits non-zero with a clear message when its port is taken', async (t) => {
+    const defer = cleanupAfter(t);
     const blocker = createServer();
+    defer(() => blocker.close());
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     const { dir, cleanup } = await tempDir();
+    defer(cleanup);
     const config = join(dir, 'config.yaml');
     await writeFile(
       config,
       `receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:${port}\nexporters:\n  file:\n    path: ${dir}/a.jsonl\nextensions:\n  storage:\n    directory: ${dir}/spool\nservice:\n  pipelines:\n    audit:\n      receivers: [otlp]\n      exporters: [file]\n`,
     );
     const r = cli(['run', '--config', config]);
-    blocker.close();
-    await cleanup();
     assert.equal(r.code, 1);
     assert.match(r.stdout, /"msg":"otel-audit failed to start"/);
     assert.match(r.stdout, /EADDRINUSE/);

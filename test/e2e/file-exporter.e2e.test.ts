@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { OTLPLogExporter as JsonExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as ProtoExporter } from '@opentelemetry/exporter-logs-otlp-proto';
@@ -19,6 +19,7 @@ import {
   singleRecordRequest,
   type Plain,
 } from '../support/otlp-raw.js';
+import { cleanupAfter } from '../support/cleanup.js';
 import { httpConfig, startSidecar, type SidecarProcess } from '../support/sidecar-process.js';
 import { tempDir } from '../support/tmp.js';
 import { GOLDEN, TIME, TIME_NANOS } from './golden.js';
@@ -108,21 +109,19 @@ describe('end to end: app → OTLP/HTTP → sidecar → audit file', () => {
   let sidecar: SidecarProcess;
   let url: string;
   let auditFile: string;
-  let cleanup: () => Promise<void>;
+  const defer = cleanupAfter();
 
   before(async () => {
     const tmp = await tempDir();
-    cleanup = tmp.cleanup;
+    defer(tmp.cleanup);
     auditFile = join(tmp.dir, 'audit.jsonl');
     sidecar = await startSidecar({
       dir: tmp.dir,
       config: httpConfig({ exporters: '  file:\n    path: ./audit.jsonl', exporterIds: ['file'] }),
     });
+    defer(() => sidecar.kill());
+    defer(async () => assert.equal(await sidecar.stop('SIGTERM'), 0));
     url = `http://${sidecar.endpoints['otlp/http']!}/v1/logs`;
-  });
-  after(async () => {
-    assert.equal(await sidecar.stop('SIGTERM'), 0);
-    await cleanup();
   });
 
   function expectGolden(
@@ -142,12 +141,13 @@ describe('end to end: app → OTLP/HTTP → sidecar → audit file', () => {
   }
 
   for (const protocol of ['http/protobuf', 'http/json'] as OtlpProtocol[]) {
-    it(`@otel-audit/sdk over ${protocol}: await log() resolves with the exact SAP body already on disk`, async () => {
+    it(`@otel-audit/sdk over ${protocol}: await log() resolves with the exact SAP body already on disk`, async (t) => {
       const client = createAuditClient({
         protocol,
         endpoint: `http://${sidecar.endpoints['otlp/http']!}`,
         resource: { 'service.name': 'billing', 'k8s.pod.name': 'billing-7d9f' },
       });
+      t.after(() => client.shutdown());
       for (const c of GOLDEN) {
         const uuid = randomUUID();
         await client.log(c.event(uuid));
@@ -169,11 +169,12 @@ describe('end to end: app → OTLP/HTTP → sidecar → audit file', () => {
     ['http/protobuf', (u: string) => new ProtoExporter({ url: u })],
     ['http/json', (u: string) => new JsonExporter({ url: u })],
   ] as [string, (u: string) => LogRecordExporter][]) {
-    it(`the plain OpenTelemetry JS ${name} exporter with flattened attributes`, async () => {
+    it(`the plain OpenTelemetry JS ${name} exporter with flattened attributes`, async (t) => {
       const provider = new LoggerProvider({
         resource: resourceFromAttributes({ 'service.name': 'plain-otel' }),
         processors: [new BatchLogRecordProcessor({ exporter: create(url) })],
       });
+      t.after(() => provider.shutdown());
       const logger = provider.getLogger('audit');
       const uuids = GOLDEN.map(() => randomUUID());
       GOLDEN.forEach((c, i) => {

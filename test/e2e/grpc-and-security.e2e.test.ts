@@ -10,13 +10,14 @@ import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:http2';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { createAuditClient, SecurityEvent } from '@otel-audit/sdk';
+import { cleanupAfter } from '../support/cleanup.js';
 import { exportRaw, LOGS_EXPORT_PATH, rawLogsClient, type RawLogsClient } from '../support/otlp-grpc-raw.js';
 import { anyValue, attributes, decodeLogsResponse, encodeLogsRequest } from '../support/otlp-raw.js';
 import { startSidecar, type SidecarProcess } from '../support/sidecar-process.js';
@@ -76,10 +77,12 @@ async function waitFor(file: string, uuids: string[]): Promise<Map<string, Recor
 describe('OTLP/gRPC receiver', () => {
   let sidecar: SidecarProcess;
   let dir: string;
-  let cleanup: () => Promise<void>;
+  const defer = cleanupAfter();
 
   before(async () => {
-    ({ dir, cleanup } = await tempDir());
+    const tmp = await tempDir();
+    dir = tmp.dir;
+    defer(tmp.cleanup);
     sidecar = await startSidecar({
       dir,
       config: `receivers:
@@ -103,14 +106,13 @@ service:
       exporters: [file]
 `,
     });
-  });
-  after(async () => {
-    assert.equal(await sidecar.stop(), 0);
-    await cleanup();
+    defer(() => sidecar.kill());
+    defer(async () => assert.equal(await sidecar.stop(), 0));
   });
 
-  it('takes the real OpenTelemetry gRPC exporter and maps all six types', async () => {
+  it('takes the real OpenTelemetry gRPC exporter and maps all six types', async (t) => {
     const exporter = new GrpcLogExporter({ url: `http://${sidecar.endpoints['otlp/grpc']!}` });
+    t.after(() => exporter.shutdown());
     const memory = new InMemoryLogRecordExporter();
     const provider = new LoggerProvider({
       resource: resourceFromAttributes({ 'service.name': 'grpc-app' }),
@@ -137,16 +139,19 @@ service:
     await exporter.shutdown();
   });
 
-  it('acknowledges @otel-audit/sdk log() over gRPC', async () => {
+  it('acknowledges @otel-audit/sdk log() over gRPC', async (t) => {
     const client = createAuditClient({ protocol: 'grpc', endpoint: `http://${sidecar.endpoints['otlp/grpc']!}` });
+    t.after(() => client.shutdown());
     const uuid = randomUUID();
     await client.log(new SecurityEvent({ uuid, data: 'grpc log()' }));
     await waitFor(join(dir, 'audit.jsonl'), [uuid]);
     await client.shutdown();
   });
 
-  it('answers a hand-built client: success, partial success, INVALID_ARGUMENT, RESOURCE_EXHAUSTED, gzip', async () => {
+  it('answers a hand-built client: success, partial success, INVALID_ARGUMENT, RESOURCE_EXHAUSTED, gzip', async (t) => {
+    const defer = cleanupAfter(t);
     const client = rawLogsClient(sidecar.endpoints['otlp/grpc']!);
+    defer(() => client.close());
     const good = randomUUID();
     const ok = await call(client, batch([{ body: 'fine', attrs: { 'log.record.uid': good } }]));
     assert.equal(ok.err, null);
@@ -183,6 +188,7 @@ service:
     const gzipClient = rawLogsClient(sidecar.endpoints['otlp/grpc']!, grpc.credentials.createInsecure(), {
       'grpc.default_compression_algorithm': grpc.compressionAlgorithms.gzip,
     });
+    defer(() => gzipClient.close());
     const zipped = randomUUID();
     assert.equal(
       (await call(gzipClient, batch([{ body: 'gzip'.repeat(1000), attrs: { 'log.record.uid': zipped } }]))).err,
@@ -198,11 +204,13 @@ describe('receiver security (TLS, mTLS, bearer tokens)', () => {
   let pki: TestPki;
   let sidecar: SidecarProcess;
   let dir: string;
-  let cleanup: () => Promise<void>;
   let tokensFile: string;
+  const defer = cleanupAfter();
 
   before(async () => {
-    ({ dir, cleanup } = await tempDir());
+    const tmp = await tempDir();
+    dir = tmp.dir;
+    defer(tmp.cleanup);
     pki = createTestPki(join(dir, 'pki'));
     tokensFile = join(dir, 'tokens');
     await writeFile(tokensFile, `# accepted tokens\n${TOKEN}\n`);
@@ -240,14 +248,14 @@ service:
       exporters: [file]
 `,
     });
-  });
-  after(async () => {
-    await sidecar.stop();
-    // Nothing secret reached the logs, even at debug level.
-    const log = sidecar.output.join('\n');
-    for (const secret of [TOKEN, ROTATED, pki.serverKey.split('\n')[1]!])
-      assert.ok(!log.includes(secret), 'a secret is in the logs');
-    await cleanup();
+    defer(() => sidecar.kill());
+    defer(async () => {
+      await sidecar.stop();
+      // Nothing secret reached the logs, even at debug level.
+      const log = sidecar.output.join('\n');
+      for (const secret of [TOKEN, ROTATED, pki.serverKey.split('\n')[1]!])
+        assert.ok(!log.includes(secret), 'a secret is in the logs');
+    });
   });
 
   const port = (protocol: string) => sidecar.endpoints[`otlp/${protocol}`]!.split(':').at(-1)!;
@@ -291,7 +299,8 @@ service:
     );
   });
 
-  it('over gRPC with TLS: UNAUTHENTICATED without the token, refused without a client certificate', async () => {
+  it('over gRPC with TLS: UNAUTHENTICATED without the token, refused without a client certificate', async (t) => {
+    const defer = cleanupAfter(t);
     const body = batch([{ body: 'secure grpc', attrs: {} }]);
     const creds = grpc.credentials.createSsl(
       Buffer.from(pki.ca),
@@ -299,17 +308,19 @@ service:
       Buffer.from(pki.clientCert),
     );
     const c = rawLogsClient(`localhost:${port('grpc')}`, creds);
+    defer(() => c.close());
     const withToken = new grpc.Metadata();
     withToken.set('authorization', `Bearer ${TOKEN}`);
     assert.equal((await call(c, body, withToken)).err, null);
     assert.equal((await call(c, body)).err?.code, grpc.status.UNAUTHENTICATED);
     const noCert = rawLogsClient(`localhost:${port('grpc')}`, grpc.credentials.createSsl(Buffer.from(pki.ca)));
+    defer(() => noCert.close());
     assert.equal((await call(noCert, body, withToken)).err?.code, grpc.status.UNAVAILABLE);
     c.close();
     noCert.close();
   });
 
-  it('the OTel gRPC exporter with mTLS and a token header delivers', async () => {
+  it('the OTel gRPC exporter with mTLS and a token header delivers', async (t) => {
     const exporter = new GrpcLogExporter({
       url: `https://localhost:${port('grpc')}`,
       credentials: grpc.credentials.createSsl(
@@ -323,6 +334,7 @@ service:
         return m;
       })(),
     });
+    t.after(() => exporter.shutdown());
     const memory = new InMemoryLogRecordExporter();
     const provider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter: memory })] });
     const uuid = randomUUID();
@@ -355,8 +367,10 @@ service:
 });
 
 describe('gRPC authentication', () => {
-  it('refuses a caller without a token from its metadata, before the request message arrives', async () => {
+  it('refuses a caller without a token from its metadata, before the request message arrives', async (t) => {
+    const defer = cleanupAfter(t);
     const { dir, cleanup } = await tempDir();
+    defer(cleanup);
     const s = await startSidecar({
       dir,
       config: securityConfig(
@@ -364,80 +378,78 @@ describe('gRPC authentication', () => {
         `        endpoint: 127.0.0.1:0\n        auth:\n          bearer_tokens: ["${TOKEN}"]\n`,
       ),
     });
+    defer(() => s.kill());
     const session = connect(`http://${s.endpoints['otlp/grpc']!}`);
+    defer(() => session.destroy());
     session.on('error', () => undefined); // the sidecar's shutdown cuts this session
-    try {
-      const stream = session.request({
-        ':method': 'POST',
-        ':path': LOGS_EXPORT_PATH,
-        'content-type': 'application/grpc',
-        te: 'trailers',
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': LOGS_EXPORT_PATH,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    // A message announced as 16 MiB of which only 64 KiB ever arrive: a server that reads the
+    // message before checking the token never answers.
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(16 * 1024 * 1024, 1);
+    stream.write(Buffer.concat([prefix, Buffer.alloc(64 * 1024)]));
+    stream.on('error', () => undefined);
+    const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
+      stream.on('response', (h) => {
+        clearTimeout(timer);
+        resolve(h);
       });
-      // A message announced as 16 MiB of which only 64 KiB ever arrive: a server that reads the
-      // message before checking the token never answers.
-      const prefix = Buffer.alloc(5);
-      prefix.writeUInt32BE(16 * 1024 * 1024, 1);
-      stream.write(Buffer.concat([prefix, Buffer.alloc(64 * 1024)]));
-      stream.on('error', () => undefined);
-      const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
-        stream.on('response', (h) => {
-          clearTimeout(timer);
-          resolve(h);
-        });
-        stream.on('error', reject);
-      });
-      assert.equal(headers['grpc-status'], String(grpc.status.UNAUTHENTICATED));
-      // The stream stays open (its message never completes): the shutdown must not wait for it.
-      const started = Date.now();
-      assert.equal(await s.stop(), 0);
-      assert.ok(Date.now() - started < 10_000, `shutdown took ${Date.now() - started} ms`);
-    } finally {
-      session.destroy();
-      await s.stop();
-      await cleanup();
-    }
+      stream.on('error', reject);
+    });
+    assert.equal(headers['grpc-status'], String(grpc.status.UNAUTHENTICATED));
+    // The stream stays open (its message never completes): the shutdown must not wait for it.
+    const started = Date.now();
+    assert.equal(await s.stop(), 0);
+    assert.ok(Date.now() - started < 10_000, `shutdown took ${Date.now() - started} ms`);
   });
 
-  it('an HTTP client that never finishes its request does not hold the shutdown', async () => {
+  it('an HTTP client that never finishes its request does not hold the shutdown', async (t) => {
+    const defer = cleanupAfter(t);
     const { dir, cleanup } = await tempDir();
+    defer(cleanup);
     const s = await startSidecar({
       dir,
       config: securityConfig('http', '        endpoint: 127.0.0.1:0\n'),
     });
+    defer(() => s.kill());
     const req = httpRequest(`http://${s.endpoints['otlp/http']!}/v1/logs`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-protobuf', 'Content-Length': 1_000_000 },
     });
+    defer(() => req.destroy());
     req.on('error', () => undefined);
     req.write(Buffer.alloc(1000));
-    try {
-      await new Promise((r) => setTimeout(r, 200));
-      const started = Date.now();
-      assert.equal(await s.stop(), 0);
-      assert.ok(Date.now() - started < 10_000, `shutdown took ${Date.now() - started} ms`);
-    } finally {
-      req.destroy();
-      await s.stop();
-      await cleanup();
-    }
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    assert.equal(await s.stop(), 0);
+    assert.ok(Date.now() - started < 10_000, `shutdown took ${Date.now() - started} ms`);
   });
 });
 
 describe('insecure receivers', () => {
-  it('warn at start when they accept unauthenticated records from other hosts', async () => {
+  it('warn at start when they accept unauthenticated records from other hosts', async (t) => {
+    const defer = cleanupAfter(t);
     const { dir, cleanup } = await tempDir();
+    defer(cleanup);
     const s = await startSidecar({
       dir,
       config: securityConfig('http', '        endpoint: 0.0.0.0:0\n        insecure: true\n'),
     });
+    defer(() => s.kill());
     assert.match(s.output.join('\n'), /"level":"warn".*insecure: true/);
     await s.stop();
-    await cleanup();
   });
 
-  it('warn at start when bearer tokens travel without tls', async () => {
+  it('warn at start when bearer tokens travel without tls', async (t) => {
+    const defer = cleanupAfter(t);
     const { dir, cleanup } = await tempDir();
+    defer(cleanup);
     const s = await startSidecar({
       dir,
       config: securityConfig(
@@ -445,23 +457,24 @@ describe('insecure receivers', () => {
         `        endpoint: 0.0.0.0:0\n        auth:\n          bearer_tokens: ["${TOKEN}"]\n`,
       ),
     });
+    defer(() => s.kill());
     const log = s.output.join('\n');
     assert.match(log, /"level":"warn".*bearer tokens without tls/);
     assert.ok(!log.includes(TOKEN), 'the token must not be logged');
     await s.stop();
-    await cleanup();
   });
 });
 
 describe('receiver security files that cannot be used', () => {
   let dir: string;
-  let cleanup: () => Promise<void>;
   let pki: TestPki;
+  const defer = cleanupAfter();
   before(async () => {
-    ({ dir, cleanup } = await tempDir());
+    const tmp = await tempDir();
+    dir = tmp.dir;
+    defer(tmp.cleanup);
     pki = createTestPki(join(dir, 'pki'));
   });
-  after(() => cleanup());
 
   const failsToStart = async (config: string, expected: RegExp, secret?: string) => {
     const err = await startSidecar({ dir, config }).then(

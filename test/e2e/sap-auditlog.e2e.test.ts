@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { createAuditClient, SecurityEvent, type AuditEvent } from '@otel-audit/sdk';
+import { cleanupAfter } from '../support/cleanup.js';
 import { readLines } from '../support/jsonl.js';
 import { DNS_SHIM } from '../support/paths.js';
 import { SapAuditLogServer } from '../support/sap-auditlog-server.js';
@@ -25,14 +26,14 @@ const BASIC_PASSWORD = 'basic-password-Ky2';
 describe('sap_auditlog exporter', () => {
   let pki: TestPki;
   let server: SapAuditLogServer;
-  let cleanup: () => Promise<void>;
   let root: string;
   const running: SidecarProcess[] = [];
+  const defer = cleanupAfter();
 
   before(async () => {
     const tmp = await tempDir('otel-audit-sap-');
     root = tmp.dir;
-    cleanup = tmp.cleanup;
+    defer(tmp.cleanup);
     pki = createTestPki(join(root, 'pki'));
     server = new SapAuditLogServer(pki, {
       clientId: CLIENT_ID,
@@ -44,11 +45,8 @@ describe('sap_auditlog exporter', () => {
       basicPassword: BASIC_PASSWORD,
     });
     await server.start();
-  });
-  after(async () => {
-    await Promise.all(running.map((s) => s.stop()));
-    await server.stop();
-    await cleanup();
+    defer(() => server.stop());
+    defer(() => Promise.all(running.map((s) => s.kill())));
   });
 
   /** A sidecar with one sap_auditlog exporter configured by `exporterYaml` (indented under it). */
@@ -84,7 +82,9 @@ service:
 `;
     const s = await startSidecar({ dir, config, env, nodeArgs: ['--import', DNS_SHIM] });
     running.push(s);
-    return { sidecar: s, dir, client: createAuditClient({ endpoint: `http://${s.endpoints['otlp/http']!}` }) };
+    const client = createAuditClient({ endpoint: `http://${s.endpoints['otlp/http']!}` });
+    defer(() => client.shutdown());
+    return { sidecar: s, dir, client };
   }
 
   const secretYaml = () => `    url: ${server.apiUrl}
@@ -208,7 +208,7 @@ service:
     await b.client.shutdown();
   });
 
-  it('renews expiring tokens mid-stream and refreshes once after a 401', async () => {
+  it('renews expiring tokens mid-stream and refreshes once after a 401', async (t) => {
     const short = new SapAuditLogServer(pki, {
       clientId: CLIENT_ID,
       clientSecret: CLIENT_SECRET,
@@ -216,6 +216,7 @@ service:
       tokenTtlSeconds: 1,
     });
     await short.start();
+    t.after(() => short.stop());
     const yaml = `    url: ${short.apiUrl}\n    uaa:\n      url: ${short.uaaUrl()}\n      clientid: "${CLIENT_ID}"\n      clientsecret: "${CLIENT_SECRET}"`;
     const { client } = await sidecar('token-expiry', yaml);
     const uuids: string[] = [];

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import {
   AuditDeliveryError,
   AuditDeliveryUnconfirmedError,
@@ -14,6 +14,7 @@ import {
   type OtlpProtocol,
 } from '@otel-audit/sdk';
 import { readLines } from '../support/jsonl.js';
+import { cleanupAfter } from '../support/cleanup.js';
 import { startSidecar, type SidecarProcess } from '../support/sidecar-process.js';
 import { tempDir } from '../support/tmp.js';
 import { until } from '../support/wait.js';
@@ -57,20 +58,15 @@ async function deadLetterUuids(file: string): Promise<Set<string>> {
 describe('SDK and sidecar: rejections beyond the message cap', { timeout: 120_000 }, () => {
   let sidecar: SidecarProcess;
   let dir: string;
-  let cleanup: () => Promise<void>;
+  const defer = cleanupAfter();
 
   before(async () => {
     const tmp = await tempDir();
     dir = tmp.dir;
-    cleanup = tmp.cleanup;
+    defer(tmp.cleanup);
     sidecar = await startSidecar({ dir, config: CONFIG });
-  });
-  after(async () => {
-    try {
-      assert.equal(await sidecar.stop('SIGTERM'), 0);
-    } finally {
-      await cleanup();
-    }
+    defer(() => sidecar.kill());
+    defer(async () => assert.equal(await sidecar.stop('SIGTERM'), 0));
   });
 
   const runs: [OtlpProtocol, string][] = [

@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { createAuditClient } from '@otel-audit/sdk';
+import { cleanupAfter } from '../support/cleanup.js';
 import { readLines } from '../support/jsonl.js';
 import { postOtlpProtobuf } from '../support/otlp-http.js';
 import { encodeLogsRequest, attributes, type Plain } from '../support/otlp-raw.js';
@@ -51,8 +52,8 @@ describe('splunk_hec exporter', () => {
   let pki: TestPki;
   let server: SplunkHecServer;
   let root: string;
-  let cleanup: () => Promise<void>;
   const running: SidecarProcess[] = [];
+  const defer = cleanupAfter();
   const tokens: HecToken[] = [
     { token: TOKEN, indexes: ['main', 'audit', 'audit_eu'] },
     { token: ACK_TOKEN, useAck: true, defaultIndex: 'audit' },
@@ -61,7 +62,7 @@ describe('splunk_hec exporter', () => {
   before(async () => {
     const tmp = await tempDir('otel-audit-splunk-');
     root = tmp.dir;
-    cleanup = tmp.cleanup;
+    defer(tmp.cleanup);
     pki = createTestPki(join(root, 'pki'));
     server = new SplunkHecServer({
       tokens,
@@ -69,11 +70,8 @@ describe('splunk_hec exporter', () => {
       tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.ca, requireClientCert: true },
     });
     await server.start();
-  });
-  after(async () => {
-    await Promise.all(running.map((s) => s.stop('SIGKILL')));
-    await server.stop();
-    await cleanup();
+    defer(() => server.stop());
+    defer(() => Promise.all(running.map((s) => s.stop('SIGKILL'))));
   });
 
   /** A sidecar with one splunk_hec exporter (extra keys in `exporterYaml`, indented under it). */
@@ -110,13 +108,15 @@ service:
 `;
     const s = await startSidecar({ dir, config, nodeArgs: ['--import', DNS_SHIM] });
     running.push(s);
+    const client = createAuditClient({
+      endpoint: `http://${s.endpoints['otlp/http']!}`,
+      resource: { 'service.name': 'billing', 'host.name': 'billing-pod-1' },
+    });
+    defer(() => client.shutdown());
     return {
       sidecar: s,
       dir,
-      client: createAuditClient({
-        endpoint: `http://${s.endpoints['otlp/http']!}`,
-        resource: { 'service.name': 'billing', 'host.name': 'billing-pod-1' },
-      }),
+      client,
       metrics: async () => (await fetch(`http://${s.endpoints['telemetry']!}/metrics`)).text(),
     };
   }

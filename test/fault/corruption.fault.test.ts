@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { open, readdir, readFile, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { cleanupAfter } from '../support/cleanup.js';
 import { TEST_SIDECAR } from '../support/paths.js';
 import { startSidecar } from '../support/sidecar-process.js';
 import { SinkServer } from '../support/sink-server.js';
@@ -25,13 +26,17 @@ function entryExtents(segment: Buffer): { start: number; end: number }[] {
 }
 
 describe('fault: damaged spool', () => {
-  it('recovers everything stored before the damage', { timeout: 60_000 }, async () => {
+  it('recovers everything stored before the damage', { timeout: 60_000 }, async (t) => {
+    const defer = cleanupAfter(t);
     const { dir, cleanup } = await tempDir();
+    defer(cleanup);
     const sink = new SinkServer();
+    defer(() => sink.close());
     const url = await sink.listen();
     sink.mode = { kind: 'status', status: 503 };
     const config = sinkConfig(url, { segmentSize: '64MiB', maxSize: '512MiB' });
     let sidecar = await startSidecar({ dir, config, entry: TEST_SIDECAR });
+    defer(() => sidecar.kill());
     const uuids: string[] = [];
     for (let i = 0; i < 10; i++) {
       const batch = securityBatch(100);
@@ -67,7 +72,5 @@ describe('fault: damaged spool', () => {
     assert.match(log, /skipped damaged spool data/);
     assert.match(log, /"bytes":\d+/);
     assert.equal(await sidecar.stop(), 0);
-    await sink.close();
-    await cleanup();
   });
 });

@@ -19,6 +19,7 @@ import {
   type ReadableLogRecord,
 } from '@opentelemetry/sdk-logs';
 import { SecurityEvent } from '@otel-audit/sdk';
+import { cleanupAfter } from '../support/cleanup.js';
 import { startSidecar, type SidecarProcess } from '../support/sidecar-process.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -56,7 +57,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('fault: SIGKILL while streaming', () => {
   it(`keeps every acknowledged record across at least ${MIN_KILLS} kills`, { timeout: 180_000 }, async (t) => {
+    const defer = cleanupAfter(t);
     const { dir, cleanup } = await tempDir();
+    defer(cleanup);
     const port = await freePort();
     const config = `receivers:
   otlp:
@@ -76,11 +79,14 @@ service:
       exporters: [file]
 `;
     let sidecar: SidecarProcess = await startSidecar({ dir, config });
+    defer(() => sidecar.kill());
     const exporter = new OTLPLogExporter({ url: `http://127.0.0.1:${port}/v1/logs`, timeoutMillis: 3000 });
+    defer(() => exporter.shutdown());
     const acked = new Set<string>();
     let sent = 0;
     let kills = 0;
     let stop = false;
+    defer(() => (stop = true)); // a test that failed or timed out stops killing and restarting
 
     const sender = async () => {
       while (!stop && (sent < TOTAL || kills < MIN_KILLS)) {
@@ -129,6 +135,5 @@ service:
     assert.ok(kills >= MIN_KILLS);
     assert.ok(acked.size >= TOTAL);
     assert.deepEqual(missing, []);
-    await cleanup();
   });
 });

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createAuditClient } from '@otel-audit/sdk';
+import { cleanupAfter } from '../support/cleanup.js';
 import { TEST_SIDECAR } from '../support/paths.js';
 import { decodeStatus } from '../support/otlp-raw.js';
 import { startSidecar } from '../support/sidecar-process.js';
@@ -13,9 +14,12 @@ import { tempDir } from '../support/tmp.js';
 import { httpGet, postOtlp, SecurityEvent, securityBatch, sinkConfig, sleep, until } from './helpers.js';
 
 describe('fault: spool full', () => {
-  it('answers 429 with Retry-After and accepts the retries once space frees', { timeout: 60_000 }, async () => {
+  it('answers 429 with Retry-After and accepts the retries once space frees', { timeout: 60_000 }, async (t) => {
+    const defer = cleanupAfter(t);
     const { dir, cleanup } = await tempDir();
+    defer(cleanup);
     const sink = new SinkServer();
+    defer(() => sink.close());
     const url = await sink.listen();
     sink.mode = { kind: 'status', status: 503 };
     const sidecar = await startSidecar({
@@ -23,6 +27,7 @@ describe('fault: spool full', () => {
       config: sinkConfig(url, { maxSize: '256KiB', segmentSize: '32KiB' }),
       entry: TEST_SIDECAR,
     });
+    defer(() => sidecar.kill());
     const endpoint = sidecar.endpoints['otlp/http']!;
 
     const accepted: string[] = [];
@@ -43,6 +48,7 @@ describe('fault: spool full', () => {
 
     // A client keeps retrying (the SDK honours Retry-After) while the destination comes back.
     const client = createAuditClient({ endpoint: `http://${endpoint}`, logTimeoutMillis: 30_000 });
+    defer(() => client.shutdown());
     const late = new SecurityEvent({ data: 'logged while the spool was full' });
     const pending = client.log(late);
     await sleep(1500);
@@ -57,7 +63,5 @@ describe('fault: spool full', () => {
       'ready',
     );
     await sidecar.stop();
-    await sink.close();
-    await cleanup();
   });
 });

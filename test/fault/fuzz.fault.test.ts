@@ -9,9 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
+import { cleanupAfter } from '../support/cleanup.js';
 import { exportRaw, rawLogsClient, type RawLogsClient } from '../support/otlp-grpc-raw.js';
 import { anyValue, attributes, encodeLogsRequest } from '../support/otlp-raw.js';
 import { startSidecar, type SidecarProcess } from '../support/sidecar-process.js';
@@ -101,11 +102,13 @@ function mutate(input: Buffer, mutations: readonly Mutation[]): Buffer {
 describe('fault: fuzzing the receivers', () => {
   let sidecar: SidecarProcess;
   let dir: string;
-  let cleanup: () => Promise<void>;
   let grpcClient: RawLogsClient;
+  const defer = cleanupAfter();
 
   before(async () => {
-    ({ dir, cleanup } = await tempDir());
+    const tmp = await tempDir();
+    dir = tmp.dir;
+    defer(tmp.cleanup);
     sidecar = await startSidecar({
       dir,
       config: `receivers:
@@ -130,12 +133,10 @@ service:
       exporters: [file]
 `,
     });
+    defer(() => sidecar.kill());
+    defer(async () => assert.equal(await sidecar.stop(), 0, 'the sidecar survived and shut down cleanly'));
     grpcClient = rawLogsClient(sidecar.endpoints['otlp/grpc']!);
-  });
-  after(async () => {
-    grpcClient.close();
-    assert.equal(await sidecar.stop(), 0, 'the sidecar survived and shut down cleanly');
-    await cleanup();
+    defer(() => grpcClient.close());
   });
 
   const grpcCall = async (body: Buffer): Promise<grpc.status> => {

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { cleanupAfter } from '../support/cleanup.js';
 import { TEST_SIDECAR } from '../support/paths.js';
 import { startSidecar } from '../support/sidecar-process.js';
 import { SinkServer } from '../support/sink-server.js';
@@ -13,11 +14,15 @@ import { httpGet, postOtlp, rssMiB, securityBatch, sinkConfig, sleep, until } fr
 
 describe('fault: destination outage', () => {
   it('loses nothing, keeps memory bounded and resumes in order', { timeout: 120_000 }, async (t) => {
+    const defer = cleanupAfter(t);
     const { dir, cleanup } = await tempDir();
+    defer(cleanup);
     const sink = new SinkServer();
+    defer(() => sink.close());
     const url = await sink.listen();
     await sink.close(); // phase 1: connection refused
     const sidecar = await startSidecar({ dir, config: sinkConfig(url), entry: TEST_SIDECAR });
+    defer(() => sidecar.kill());
     const endpoint = sidecar.endpoints['otlp/http']!;
     const sent: string[] = [];
     const rss: number[] = [];
@@ -65,6 +70,5 @@ describe('fault: destination outage', () => {
     t.diagnostic(`RSS during outage (MiB): ${rss.map((r) => r.toFixed(0)).join(', ')}; ${sent.length} records queued`);
     assert.ok(Math.max(...rss) < 300, `RSS ${Math.max(...rss)} MiB`);
     assert.ok(growth < 100, `RSS grew by ${growth.toFixed(0)} MiB while ${sent.length} records queued`);
-    await cleanup();
   });
 });

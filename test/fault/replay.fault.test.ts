@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readLines } from '../support/jsonl.js';
+import { cleanupAfter } from '../support/cleanup.js';
 import { TEST_SIDECAR } from '../support/paths.js';
 import { startSidecar } from '../support/sidecar-process.js';
 import { SinkServer } from '../support/sink-server.js';
@@ -25,13 +26,17 @@ function replay(dir: string, args: string[]) {
 }
 
 describe('fault: dead letters and replay', () => {
-  it('dead-letters permanent rejections and replays them after the fix', { timeout: 90_000 }, async () => {
+  it('dead-letters permanent rejections and replays them after the fix', { timeout: 90_000 }, async (t) => {
+    const defer = cleanupAfter(t);
     const { dir, cleanup } = await tempDir();
+    defer(cleanup);
     const sink = new SinkServer();
+    defer(() => sink.close());
     const url = await sink.listen();
     sink.mode = { kind: 'reject', marker: 'poison' };
     const config = sinkConfig(url);
     let sidecar = await startSidecar({ dir, config, entry: TEST_SIDECAR });
+    defer(() => sidecar.kill());
     const endpoint = () => sidecar.endpoints['otlp/http']!;
     const good = securityBatch(5, 'fine');
     const poison = securityBatch(3, 'poison');
@@ -107,7 +112,5 @@ describe('fault: dead letters and replay', () => {
     sidecar = await startSidecar({ dir, config, entry: TEST_SIDECAR });
     await until(() => later.uuids.every((u) => sink.received.includes(u)), 10_000, 'offline replay delivered');
     assert.equal(await sidecar.stop(), 0);
-    await sink.close();
-    await cleanup();
   });
 });

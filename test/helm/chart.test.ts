@@ -116,7 +116,11 @@ function podEnvironment(container: K8sObject): Record<string, string> {
 
 function cliValidate(file: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SIDECAR_CLI, 'validate', '--config', file], { env });
+    const child = spawn(process.execPath, [SIDECAR_CLI, 'validate', '--config', file], {
+      env,
+      timeout: 30_000, // killed if it hangs, so a timed-out test does not leave it running
+      killSignal: 'SIGKILL',
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));

@@ -22,7 +22,7 @@ let built: string | undefined;
 /** Builds the renderer (GOPATH mode, Debian's Go packages); fails with the install command if Go is missing. */
 export function buildRenderer(): string {
   if (built !== undefined) return built;
-  const version = spawnSync('go', ['version'], { encoding: 'utf8' });
+  const version = spawnSync('go', ['version'], { encoding: 'utf8', timeout: 30_000 });
   if (version.error !== undefined || version.status !== 0) {
     throw new Error(
       `the Helm chart tests build test/helm/renderer with Go, which is not installed: ${GO_INSTALL_HINT}`,
@@ -40,7 +40,14 @@ export function buildRenderer(): string {
   }
   // Test files run in parallel processes: build to a private name, then rename (atomic).
   const tmp = `${RENDERER}.${process.pid}`;
-  const r = spawnSync('go', ['build', '-o', tmp, '.'], { cwd: RENDERER_SRC, encoding: 'utf8', env });
+  // A bound on the build: spawnSync blocks the event loop, so no test timeout could end it.
+  const r = spawnSync('go', ['build', '-o', tmp, '.'], {
+    cwd: RENDERER_SRC,
+    encoding: 'utf8',
+    env,
+    timeout: 300_000,
+    killSignal: 'SIGKILL',
+  });
   if (r.status !== 0) throw new Error(`go build test/helm/renderer failed:\n${r.stdout}${r.stderr}`);
   renameSync(tmp, RENDERER);
   built = RENDERER;
@@ -78,7 +85,8 @@ function args(o: RenderOptions): string[] {
 export function render(o: RenderOptions): Promise<RenderResult> {
   const bin = buildRenderer();
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args(o), { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Killed if it hangs: a test that times out does not leave it running.
+    const child = spawn(bin, args(o), { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000, killSignal: 'SIGKILL' });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { exitOf, stopChild } from './child.js';
 import { SIDECAR_CLI } from './paths.js';
 
 export interface SidecarProcess {
@@ -10,8 +11,13 @@ export interface SidecarProcess {
   readonly endpoints: Record<string, string>;
   /** Every log line printed so far (stdout and stderr). */
   readonly output: string[];
-  /** Sends a signal and resolves with the exit code (or signal name). */
+  /**
+   * Sends a signal and resolves with the exit code (or signal name); SIGKILL if it is still
+   * running 30 s later (longer than the default shutdown_timeout), so a hung shutdown fails.
+   */
   stop(signal?: NodeJS.Signals): Promise<number | string>;
+  /** For cleanups: SIGTERM unless it has exited, SIGKILL 2 s later, resolves once it is gone. */
+  kill(): Promise<void>;
   /** Resolves when the process has exited. */
   exited: Promise<number | string>;
 }
@@ -51,10 +57,8 @@ export async function startSidecar(options: SidecarOptions): Promise<SidecarProc
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
-  const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1));
-  });
-  const endpoints = await new Promise<Record<string, string>>((resolve, reject) => {
+  const exited = exitOf(child);
+  const starting = new Promise<Record<string, string>>((resolve, reject) => {
     const timer = setTimeout(
       () =>
         reject(new Error(`sidecar did not start within ${options.startTimeoutMs ?? 15000} ms:\n${output.join('\n')}`)),
@@ -74,14 +78,19 @@ export async function startSidecar(options: SidecarOptions): Promise<SidecarProc
       reject(new Error(`sidecar exited (${code}) before it started:\n${output.join('\n')}`));
     });
   });
+  // A sidecar that did not start (in time) is not left running.
+  const endpoints = await starting.catch(async (err: unknown) => {
+    await stopChild(child, exited, 'SIGKILL');
+    throw err;
+  });
   return {
     child,
     endpoints,
     output,
     exited,
-    stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+    stop: (signal: NodeJS.Signals = 'SIGTERM') => stopChild(child, exited, signal),
+    kill: async () => {
+      await stopChild(child, exited, 'SIGTERM', 2000);
     },
   };
 }

@@ -22,7 +22,7 @@ export const TEST_DOMAIN = 'auditlog.test';
 
 function openssl(args: string[], cwd: string): void {
   try {
-    execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new Error('openssl is needed to create test certificates: install it (Debian: apt-get install openssl)');

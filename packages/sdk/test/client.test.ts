@@ -179,14 +179,15 @@ describe('audit client against an OTLP endpoint', { timeout: 60_000 }, () => {
     assert.equal(server.requests.length, 1);
   });
 
-  it('gives up at the deadline when the endpoint stays unavailable', async () => {
+  it('gives up at the deadline when the endpoint stays unavailable', async (t) => {
     const impatient = createAuditClient({ endpoint, protocol: 'http/json', logTimeoutMillis: 400 });
+    t.after(() => impatient.shutdown());
     server.responders = [status(503, 'busy')];
     await assert.rejects(impatient.log(new SecurityEvent({ data: 'x' })), /not accepted within 400 ms/);
     await impatient.shutdown();
   });
 
-  it('waits for a sidecar that is not up yet (connection refused is retried)', async () => {
+  it('waits for a sidecar that is not up yet (connection refused is retried)', async (t) => {
     const port = await freePort();
     const early = createAuditClient({
       endpoint: `http://127.0.0.1:${port}`,
@@ -194,6 +195,10 @@ describe('audit client against an OTLP endpoint', { timeout: 60_000 }, () => {
       logTimeoutMillis: 10000,
     });
     const late = new FakeOtlpServer();
+    t.after(async () => {
+      await early.shutdown();
+      await late.close();
+    });
     const pending = early.log(new SecurityEvent({ data: 'x' }));
     await new Promise((r) => setTimeout(r, 300));
     await late.listen(port);
@@ -244,10 +249,14 @@ describe('audit client against an OTLP endpoint', { timeout: 60_000 }, () => {
 });
 
 describe('audit client with the application’s LoggerProvider', { timeout: 10_000 }, () => {
-  it('emits through the app’s provider', async () => {
+  it('emits through the app’s provider', async (t) => {
     const exporter = new InMemoryLogRecordExporter();
     const provider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter })] });
     const client = createAuditClient({ loggerProvider: provider, endpoint: 'http://127.0.0.1:9' });
+    t.after(async () => {
+      await client.shutdown();
+      await provider.shutdown();
+    });
     const event = new SecurityEvent({ data: 'via app provider' });
     client.emit(event);
     await client.flush();

@@ -45,6 +45,9 @@ service:
   const service = await Service.start(config, {
     logger: createLogger('silent'),
     metrics: new Metrics({ defaultMetrics: false }),
+  }).catch(async (err: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
   });
   const auditFile = join(dir, 'audit.jsonl');
   return {

@@ -25,8 +25,9 @@ describe('rotating audit file', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('keeps every line of concurrent appends, in one file, in submission order', async () => {
+  it('keeps every line of concurrent appends, in one file, in submission order', async (t) => {
     const f = new RotatingFile(join(dir, 'audit.jsonl'), policy({}), logger);
+    t.after(() => f.close());
     await f.open();
     await Promise.all(Array.from({ length: 200 }, (_, i) => f.append(`{"n":${i}}\n`)));
     await f.close();
@@ -37,7 +38,7 @@ describe('rotating audit file', () => {
     );
   });
 
-  it('rotates by size with timestamped names and keeps max_backups', async () => {
+  it('rotates by size with timestamped names and keeps max_backups', async (ctx) => {
     let t = Date.UTC(2026, 10, 21, 10, 0, 0);
     const f = new RotatingFile(
       join(dir, 'audit.jsonl'),
@@ -45,6 +46,7 @@ describe('rotating audit file', () => {
       logger,
       () => new Date((t += 1000)),
     );
+    ctx.after(() => f.close());
     await f.open();
     for (let i = 0; i < 10; i++) await f.append(`${JSON.stringify({ i, pad: 'x'.repeat(30) })}\n`);
     await f.close();
@@ -60,8 +62,9 @@ describe('rotating audit file', () => {
     }
   });
 
-  it('never splits a batch and writes an oversized batch to a fresh file', async () => {
+  it('never splits a batch and writes an oversized batch to a fresh file', async (t) => {
     const f = new RotatingFile(join(dir, 'audit.jsonl'), policy({ maxBytes: 50 }), logger);
+    t.after(() => f.close());
     await f.open();
     await f.append('{"small":1}\n');
     await f.append(`${JSON.stringify({ big: 'y'.repeat(100) })}\n`);
@@ -70,7 +73,7 @@ describe('rotating audit file', () => {
     assert.equal((await readdir(dir)).length, 2);
   });
 
-  it('deletes rotated files older than max_days', async () => {
+  it('deletes rotated files older than max_days', async (t) => {
     const old = join(dir, 'audit-2020-01-01T00-00-00.000.jsonl');
     const recent = join(dir, 'audit-2026-11-20T00-00-00.000.jsonl');
     await writeFile(old, '{}\n');
@@ -78,6 +81,7 @@ describe('rotating audit file', () => {
     const longAgo = new Date('2020-01-01T00:00:00Z');
     await utimes(old, longAgo, longAgo);
     const f = new RotatingFile(join(dir, 'audit.jsonl'), policy({ maxBytes: 10, maxAgeMs: 7 * 86_400_000 }), logger);
+    t.after(() => f.close());
     await f.open();
     await f.append('{"a":"0123456789"}\n');
     await f.append('{"b":"0123456789"}\n');
@@ -87,33 +91,36 @@ describe('rotating audit file', () => {
     assert.ok(names.includes('audit-2026-11-20T00-00-00.000.jsonl'));
   });
 
-  it('cuts a partial last line left by a crash', async () => {
+  it('cuts a partial last line left by a crash', async (t) => {
     const path = join(dir, 'audit.jsonl');
     await writeFile(path, '{"ok":1}\n{"ok":2}\n{"torn":');
     const f = new RotatingFile(path, policy({}), logger);
+    t.after(() => f.close());
     await f.open();
     await f.append('{"ok":3}\n');
     await f.close();
     assert.equal(await readFile(path, 'utf8'), '{"ok":1}\n{"ok":2}\n{"ok":3}\n');
   });
 
-  it('cuts a file that is one partial line', async () => {
+  it('cuts a file that is one partial line', async (t) => {
     const path = join(dir, 'audit.jsonl');
     await writeFile(path, '{"torn":');
     const f = new RotatingFile(path, policy({}), logger);
+    t.after(() => f.close());
     await f.open();
     await f.close();
     assert.equal(await readFile(path, 'utf8'), '');
   });
 
-  it('rejects appends after close', async () => {
+  it('rejects appends after close', async (t) => {
     const f = new RotatingFile(join(dir, 'audit.jsonl'), policy({}), logger);
+    t.after(() => f.close());
     await f.open();
     await f.close();
     await assert.rejects(f.append('{}\n'), /is not open/);
   });
 
-  it('orders same-millisecond rotations by their counter', async () => {
+  it('orders same-millisecond rotations by their counter', async (t) => {
     for (const n of [
       'audit-2026-11-21T10-00-00.000.1.jsonl',
       'audit-2026-11-21T10-00-00.000.jsonl',
@@ -124,6 +131,7 @@ describe('rotating audit file', () => {
       await writeFile(join(dir, n), '{}\n');
     }
     const f = new RotatingFile(join(dir, 'audit.jsonl'), policy({}), logger);
+    t.after(() => f.close());
     assert.deepEqual(
       (await f.backups()).map((p) => p.slice(dir.length + 1)),
       [
@@ -135,9 +143,10 @@ describe('rotating audit file', () => {
     );
   });
 
-  it('applies retention at start as well as at rotation', async () => {
+  it('applies retention at start as well as at rotation', async (t) => {
     for (let i = 0; i < 5; i++) await writeFile(join(dir, `audit-2026-11-2${i}T00-00-00.000.jsonl`), '{}\n');
     const f = new RotatingFile(join(dir, 'audit.jsonl'), policy({ maxBackups: 2 }), logger);
+    t.after(() => f.close());
     await f.open();
     await f.close();
     assert.deepEqual((await readdir(dir)).sort(), [

@@ -43,25 +43,38 @@ describe('spool', () => {
     ...o,
   });
 
+  /** Spools and readers a test opened: closed after it, also when it fails (closing twice is a no-op). */
+  const opened: { close(): Promise<void> }[] = [];
+  const openSpool = async (o: SpoolOptions) => {
+    const spool = await Spool.open(o);
+    opened.push(spool);
+    return spool;
+  };
+
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'otel-audit-spool-'));
     damaged = 0;
   });
   afterEach(async () => {
+    for (const o of opened.splice(0).reverse()) await o.close().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
 
   async function readAll(spool: Spool, consumer: string, expected: number, commit = true) {
     const reader = spool.reader(consumer);
     const out: { seq: number; n: number; uuid: string }[] = [];
-    while (out.length < expected) {
-      const abort = AbortSignal.timeout(2000);
-      const batch = await reader.read(100, 1024 * 1024, abort);
-      assert.ok(batch, `only ${out.length} of ${expected} records could be read`);
-      for (const r of batch.records) out.push({ seq: r.seq, n: (JSON.parse(r.json) as { n: number }).n, uuid: r.uuid });
-      if (commit) spool.commitCursor(consumer, batch.end);
+    try {
+      while (out.length < expected) {
+        const abort = AbortSignal.timeout(2000);
+        const batch = await reader.read(100, 1024 * 1024, abort);
+        assert.ok(batch, `only ${out.length} of ${expected} records could be read`);
+        for (const r of batch.records)
+          out.push({ seq: r.seq, n: (JSON.parse(r.json) as { n: number }).n, uuid: r.uuid });
+        if (commit) spool.commitCursor(consumer, batch.end);
+      }
+    } finally {
+      await reader.close();
     }
-    await reader.close();
     return out;
   }
 
@@ -73,8 +86,9 @@ describe('spool', () => {
   });
 
   it('a reader that waits for data many times leaves no listener on the long-lived abort signal', async () => {
-    const spool = await Spool.open(options({ consumers: ['a'] }));
+    const spool = await openSpool(options({ consumers: ['a'] }));
     const reader = spool.reader('a');
+    opened.push(reader);
     const stop = new AbortController();
     for (let i = 0; i < 50; i++) {
       const reading = reader.read(100, 1024 * 1024, stop.signal);
@@ -90,7 +104,7 @@ describe('spool', () => {
   });
 
   it('delivers every record to every consumer, in order, across segments and restarts', async () => {
-    let spool = await Spool.open(options({ segmentSizeBytes: 8 * 1024 }));
+    let spool = await openSpool(options({ segmentSizeBytes: 8 * 1024 }));
     const inputs = Array.from({ length: 300 }, (_, i) => input(i));
     await Promise.all([spool.append(inputs.slice(0, 100)), spool.append(inputs.slice(100, 200))]);
     for (let i = 200; i < 300; i += 10) await spool.append(inputs.slice(i, i + 10));
@@ -107,7 +121,7 @@ describe('spool', () => {
     await spool.close();
 
     // b never read: after a restart it gets everything, from disk.
-    spool = await Spool.open(options({ segmentSizeBytes: 8 * 1024 }));
+    spool = await openSpool(options({ segmentSizeBytes: 8 * 1024 }));
     const b = await readAll(spool, 'b', 300);
     assert.deepEqual(
       b.map((r) => r.uuid),
@@ -119,7 +133,7 @@ describe('spool', () => {
   });
 
   it('deletes a segment once every consumer is past it', async () => {
-    const spool = await Spool.open(options({ segmentSizeBytes: 4 * 1024 }));
+    const spool = await openSpool(options({ segmentSizeBytes: 4 * 1024 }));
     await spool.append(Array.from({ length: 100 }, (_, i) => input(i)));
     for (let i = 0; i < 5; i++) await spool.append([input(100 + i)]);
     const segments = async () => (await readdir(dir)).filter((f) => f.endsWith('.seg')).length;
@@ -134,7 +148,7 @@ describe('spool', () => {
   });
 
   it('refuses appends past max_size with a retryable error, and takes them again once space frees', async () => {
-    const spool = await Spool.open(options({ maxSizeBytes: 20 * 1024, segmentSizeBytes: 4 * 1024, consumers: ['a'] }));
+    const spool = await openSpool(options({ maxSizeBytes: 20 * 1024, segmentSizeBytes: 4 * 1024, consumers: ['a'] }));
     let stored = 0;
     let refused: unknown;
     for (let i = 0; i < 500 && refused === undefined; i++) {
@@ -156,7 +170,7 @@ describe('spool', () => {
   });
 
   it('recovers from a torn tail: everything before it is kept, the tail is cut off', async () => {
-    let spool = await Spool.open(options({ consumers: ['a'] }));
+    let spool = await openSpool(options({ consumers: ['a'] }));
     const inputs = Array.from({ length: 50 }, (_, i) => input(i));
     await spool.append(inputs);
     await spool.close();
@@ -167,7 +181,7 @@ describe('spool', () => {
     const size = (await stat(seg)).size;
     await truncate(seg, size - 37); // a write cut short by a crash
 
-    spool = await Spool.open(options({ consumers: ['a'] }));
+    spool = await openSpool(options({ consumers: ['a'] }));
     assert.ok(damaged > 0);
     const a = await readAll(spool, 'a', 49);
     assert.deepEqual(
@@ -182,7 +196,7 @@ describe('spool', () => {
   });
 
   it('skips scribbled-over entries in the middle and at the end without crashing', async () => {
-    let spool = await Spool.open(options({ consumers: ['a'] }));
+    let spool = await openSpool(options({ consumers: ['a'] }));
     const inputs = Array.from({ length: 40 }, (_, i) => input(i));
     await spool.append(inputs);
     await spool.close();
@@ -197,7 +211,7 @@ describe('spool', () => {
     await fh.write(Buffer.alloc(50, 0xff), 0, 50, bytes.length - 60); // damage the last record
     await fh.close();
 
-    spool = await Spool.open(options({ consumers: ['a'] }));
+    spool = await openSpool(options({ consumers: ['a'] }));
     const got = await readAll(spool, 'a', 38);
     const expected = inputs.filter((_, i) => i !== 10 && i !== 39).map((i) => i.uuid);
     assert.deepEqual(
@@ -209,14 +223,14 @@ describe('spool', () => {
   });
 
   it('starts a new consumer at the end and drops cursors of removed ones', async () => {
-    let spool = await Spool.open(options({ consumers: ['a'] }));
+    let spool = await openSpool(options({ consumers: ['a'] }));
     await spool.append([input(1), input(2)]);
     await spool.close();
-    spool = await Spool.open(options({ consumers: ['a', 'c'] }));
+    spool = await openSpool(options({ consumers: ['a', 'c'] }));
     assert.equal(spool.backlog('c').records, 0);
     assert.equal(spool.backlog('a').records, 2);
     await spool.close();
-    spool = await Spool.open(options({ consumers: ['c'] }));
+    spool = await openSpool(options({ consumers: ['c'] }));
     const cursors = JSON.parse(await readFile(join(dir, 'cursors.json'), 'utf8')) as {
       consumers: Record<string, unknown>;
     };
@@ -225,7 +239,7 @@ describe('spool', () => {
   });
 
   it('gives records addressed to one exporter only to that exporter', async () => {
-    const spool = await Spool.open(options());
+    const spool = await openSpool(options());
     const forA = input(1, { targets: ['a'] });
     const all = input(2);
     await spool.append([forA, all]);
@@ -241,13 +255,13 @@ describe('spool', () => {
   });
 
   it('survives an empty last segment after a roll and a cursor file written by an older run', async () => {
-    let spool = await Spool.open(options({ segmentSizeBytes: 2 * 1024, consumers: ['a'] }));
+    let spool = await openSpool(options({ segmentSizeBytes: 2 * 1024, consumers: ['a'] }));
     await spool.append(Array.from({ length: 30 }, (_, i) => input(i)));
     await spool.close();
     const names = (await readdir(dir)).filter((f) => f.endsWith('.seg')).sort();
     const nextId = Number(names.at(-1)!.slice(0, 20)) + 1;
     await writeFile(join(dir, `${String(nextId).padStart(20, '0')}.seg`), '');
-    spool = await Spool.open(options({ segmentSizeBytes: 2 * 1024, consumers: ['a'] }));
+    spool = await openSpool(options({ segmentSizeBytes: 2 * 1024, consumers: ['a'] }));
     await spool.append([input(100)]);
     const got = await readAll(spool, 'a', 31);
     assert.equal(got.at(-1)!.seq, 31);

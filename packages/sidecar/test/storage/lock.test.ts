@@ -24,20 +24,22 @@ describe('storage lock', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('is taken, seen by others and released', async () => {
+  it('is taken, seen by others and released', async (t) => {
     const release = await lockDirectory(dir);
+    t.after(release); // also when the test fails (once released, there is no LOCK left to remove)
     const [pid, host, ns] = (await readFile(join(dir, 'LOCK'), 'utf8')).split('\n');
     assert.deepEqual([Number(pid), host, ns], [process.pid, hostname(), pidNamespace]);
     await release();
     assert.equal(await lockHolder(dir), undefined);
   });
 
-  it('refuses a lock whose holder runs here, and takes over one whose process is gone', async () => {
+  it('refuses a lock whose holder runs here, and takes over one whose process is gone', async (t) => {
     await writeFile(join(dir, 'LOCK'), `${process.ppid}\n${hostname()}\n${pidNamespace}\n`);
     assert.equal(await lockHolder(dir), `process ${process.ppid}`);
     await assert.rejects(lockDirectory(dir), StorageLockedError);
     await writeFile(join(dir, 'LOCK'), `999999\n${hostname()}\n${pidNamespace}\n`);
     const release = await lockDirectory(dir);
+    t.after(release); // also when the test fails (once released, there is no LOCK left to remove)
     await release();
   });
 
@@ -61,24 +63,26 @@ describe('storage lock', () => {
     assert.equal(waits.length, 1);
   });
 
-  it('takes over a lock on another host once its heartbeat is stale', async () => {
+  it('takes over a lock on another host once its heartbeat is stale', async (t) => {
     const lock = join(dir, 'LOCK');
     await writeFile(lock, '1\nsome-other-pod\n');
     const old = new Date(Date.now() - 60_000);
     await utimes(lock, old, old);
     assert.equal(await lockHolder(dir), undefined);
     const release = await lockDirectory(dir);
+    t.after(release); // also when the test fails (once released, there is no LOCK left to remove)
     await release();
   });
 
   // Containers of one pod share the host name but not the PID namespace: the pid means nothing there.
-  it('judges a holder in another PID namespace of this host by its heartbeat, waiting for it to stop', async () => {
+  it('judges a holder in another PID namespace of this host by its heartbeat, waiting for it to stop', async (t) => {
     const lock = join(dir, 'LOCK');
     await writeFile(lock, `${process.ppid}\n${hostname()}\npid:[1]\n`);
     assert.equal(await lockHolder(dir), `process ${process.ppid}`, 'a fresh heartbeat counts as running');
     const started = Date.now();
     const waits: number[] = [];
     const release = await lockDirectory(dir, { timings: fast, onWait: (_holder, ms) => waits.push(ms) });
+    t.after(release); // also when the test fails (once released, there is no LOCK left to remove)
     const waited = Date.now() - started;
     assert.ok(waited >= 400 && waited < 3_000, `waited ${waited} ms for the stale heartbeat`);
     assert.equal(waits.length, 1);

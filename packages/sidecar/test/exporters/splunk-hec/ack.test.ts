@@ -4,9 +4,10 @@ import { AckTracker } from '../../../src/exporters/splunk-hec/ack.js';
 import { createLogger } from '../../../src/telemetry/logger.js';
 
 describe('indexer acknowledgement tracker', () => {
-  it('resolves true once HEC reports the id, and false when the shutdown signal aborts the wait', async () => {
+  it('resolves true once HEC reports the id, and false when the shutdown signal aborts the wait', async (t) => {
     let indexed = new Set<number>();
     const tracker = new AckTracker(async () => indexed, 10, 60_000, createLogger('silent'));
+    t.after(() => tracker.close());
     const first = tracker.wait(1);
     indexed = new Set([1]);
     assert.equal(await first, true);

@@ -112,7 +112,10 @@ describe('splunk_hec exporter', () => {
   let running: SplunkHecExporter[] = [];
 
   before(() => hec.start());
-  after(() => hec.stop());
+  after(async () => {
+    await Promise.all(running.map((e) => e.shutdown()));
+    await hec.stop();
+  });
   beforeEach(async () => {
     await Promise.all(running.map((e) => e.shutdown()));
     running = [];
@@ -347,7 +350,7 @@ describe('splunk_hec exporter', () => {
     assert.match(outcome.retry.reason, /did not acknowledge ackId \d+ \(\d+ events\) within ack_timeout 400ms/);
   });
 
-  it('checks HEC health at start without failing when it is down', async () => {
+  it('checks HEC health at start without failing when it is down', async (t) => {
     await exporter({ health_check_enabled: true });
     await until(() => logs.join('').includes('"msg":"Splunk HEC is healthy"'));
     const down = new SplunkHecExporter(
@@ -355,6 +358,7 @@ describe('splunk_hec exporter', () => {
       { ...(validated({ endpoint: 'http://127.0.0.1:9', token: TOKEN }) as SplunkHecConfig) },
       logger,
     );
+    t.after(() => down.shutdown());
     await down.start();
     await until(() =>
       logs.join('').includes('"msg":"Splunk HEC is unreachable; records are kept in the spool until it takes them"'),

@@ -25,9 +25,10 @@ describe('splunk_hec token', () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  it('uses the token from the config as it is', async () => {
+  it('uses the token from the config as it is', async (t) => {
     const { logger } = capturedLogger();
     const token = await HecToken.load({ token: OLD }, 10, () => assert.fail('no file, no change'), logger);
+    t.after(() => token.stop());
     assert.equal(token.current, OLD);
     await token.check();
     token.stop();
