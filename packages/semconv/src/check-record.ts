@@ -9,9 +9,10 @@ import {
   entryField,
   flatEntryField,
   hasKeys,
-  mayBeBlank,
   Present,
   PRESENT_KEYS,
+  SUFFIX_BITS,
+  suffixBits,
   type AttributeEntry,
   type Fields,
 } from './record-fields.js';
@@ -36,7 +37,12 @@ export function checkRecord(rules: EventKindRules, f: Fields, data: string | und
   if (rules.clientAddress === 'optional' && f.ip !== undefined && isIP(f.ip) === 0) {
     issues.add(Attr.ClientAddress, `"${f.ip}" is not a valid IPv4 or IPv6 address`);
   }
-  for (const name of listedNames(rules, f, issues)) checkEntry(rules, name, f.entries?.get(name), issues);
+  const listed = listedNames(rules, f, issues);
+  if (listed !== NO_NAMES) {
+    const allowed = suffixBits(rules.entries.allowed);
+    const required = suffixBits(rules.entries.required);
+    for (const name of listed) checkEntry(rules, allowed, required, name, f.entries?.get(name), issues);
+  }
   if (rules.object === 'required') checkObject(rules, f, issues);
   if (rules.dataSubject === 'required') checkDataSubject(f, issues);
   if (rules.attachments === 'optional') checkAttachments(f, issues);
@@ -105,22 +111,44 @@ function listedNames(rules: EventKindRules, f: Fields, issues: Issues): Iterable
   return seen;
 }
 
-/** A listed attribute's fields: only the suffixes the kind accepts, and every suffix it requires. */
-function checkEntry(rules: EventKindRules, name: string, entry: AttributeEntry | undefined, issues: Issues): void {
-  const { allowed, required } = rules.entries;
-  if (entry !== undefined) {
-    for (const suffix of ENTRY_SUFFIXES) {
-      const value = entry[suffix];
-      if (value === undefined) continue;
-      if (!allowed.includes(suffix)) {
-        issues.add(entryField(entry, suffix), `not used by ${rules.name} (allowed: ${allowed.join(', ')})`);
-      } else if (typeof value === 'string' && !mayBeBlank(suffix) && value.trim() === '') {
-        issues.add(entryField(entry, suffix), 'must not be blank');
-      }
+/**
+ * A listed attribute's fields: only the suffixes the kind accepts (`allowed`, {@link SUFFIX_BITS}),
+ * every suffix it requires, and none blank that must say something.
+ */
+function checkEntry(
+  rules: EventKindRules,
+  allowed: number,
+  required: number,
+  name: string,
+  entry: AttributeEntry | undefined,
+  issues: Issues,
+): void {
+  const given = entry?.suffixes ?? 0;
+  if ((given & ~allowed) | ((entry?.blank ?? 0) & allowed) | (required & ~given)) {
+    reportEntry(rules, allowed, required, name, entry, issues);
+  }
+}
+
+function reportEntry(
+  rules: EventKindRules,
+  allowed: number,
+  required: number,
+  name: string,
+  entry: AttributeEntry | undefined,
+  issues: Issues,
+): void {
+  const given = entry?.suffixes ?? 0;
+  for (const suffix of ENTRY_SUFFIXES) {
+    const bit = SUFFIX_BITS[suffix];
+    if (entry === undefined || !(given & bit)) continue;
+    if (!(allowed & bit)) {
+      issues.add(entryField(entry, suffix), `not used by ${rules.name} (allowed: ${rules.entries.allowed.join(', ')})`);
+    } else if (entry.blank & bit) {
+      issues.add(entryField(entry, suffix), 'must not be blank');
     }
   }
-  for (const suffix of required) {
-    if (entry?.[suffix] !== undefined) continue;
+  for (const suffix of rules.entries.required) {
+    if (given & SUFFIX_BITS[suffix]) continue;
     const field = entry === undefined ? flatEntryField(name, suffix) : entryField(entry, suffix);
     issues.add(field, missingEntryMessage(rules, suffix));
   }

@@ -184,7 +184,7 @@ function entryFor(fields: Fields, name: string): AttributeEntry {
   fields.entries ??= new Map();
   let entry = fields.entries.get(name);
   if (entry === undefined) {
-    entry = { name, item: -1 };
+    entry = { name, item: -1, suffixes: 0, blank: 0 };
     fields.entries.set(name, entry);
   }
   return entry;

@@ -34,7 +34,7 @@ export function readStructuredAttributes(fields: Fields, value: AnyValue, issues
     const itemField = `${field}[${i}]`;
     const kvs = asKvList(itemField, items[i] as AnyValue, issues);
     if (kvs === undefined) continue;
-    const entry: AttributeEntry = { name: '', item: i };
+    const entry: AttributeEntry = { name: '', item: i, suffixes: 0, blank: 0 };
     let name: string | undefined;
     for (const kv of kvs) {
       if (kv.key === 'name') name = asString(`${itemField}.name`, kv.value, issues);

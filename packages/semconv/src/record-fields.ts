@@ -13,13 +13,17 @@ export interface AttributeEntry {
   readonly item: number;
   /** The first suffix seen, to name a stray entry in errors. */
   firstSuffix?: string;
+  /** {@link SUFFIX_BITS} of the fields given. */
+  suffixes: number;
+  /** {@link SUFFIX_BITS} of the {@link NON_BLANK_SUFFIXES} fields given blank. */
+  blank: number;
   old?: string;
   new?: string;
   successful?: boolean;
   value?: string;
 }
 
-/** The fields of an entry, in the order their problems are reported. */
+/** The fields of an entry, in the order their problems are reported; bit `1 << i` in {@link SUFFIX_BITS}. */
 export const ENTRY_SUFFIXES: readonly AttributeSuffix[] = Object.freeze([
   AttributeSuffix.Old,
   AttributeSuffix.New,
@@ -27,10 +31,26 @@ export const ENTRY_SUFFIXES: readonly AttributeSuffix[] = Object.freeze([
   AttributeSuffix.Value,
 ]);
 
-/** `old` and `new` may be empty strings (the value was empty); a security attribute's `value` must say something. */
-export function mayBeBlank(suffix: AttributeSuffix): boolean {
-  return suffix !== AttributeSuffix.Value;
+/** One bit per entry field, so that checking an entry against its kind's suffixes is a few bit operations. */
+export const SUFFIX_BITS: Readonly<Record<AttributeSuffix, number>> = Object.freeze({
+  old: 1 << 0,
+  new: 1 << 1,
+  successful: 1 << 2,
+  value: 1 << 3,
+});
+
+/** The {@link SUFFIX_BITS} of a list of suffixes. */
+export function suffixBits(suffixes: readonly AttributeSuffix[]): number {
+  let bits = 0;
+  for (const s of suffixes) bits |= SUFFIX_BITS[s];
+  return bits;
 }
+
+/**
+ * Fields that must not be blank: `old` and `new` may be empty strings (the value was empty), a
+ * security attribute's `value` must say something.
+ */
+export const NON_BLANK_SUFFIXES = SUFFIX_BITS.value;
 
 /**
  * Keys whose use depends on the event kind, one bit each in `Fields.present`, in the order their
@@ -141,13 +161,21 @@ export function setEntry(entry: AttributeEntry, suffix: string, value: AnyValue,
       if (typeof value !== 'string') {
         issues.add(entryField(entry, suffix), `must be a string, got ${anyValueTypeName(value)}`);
       } else if (entry[suffix] !== undefined) issues.add(entryField(entry, suffix), 'given more than once');
-      else entry[suffix] = value;
+      else {
+        const bit = SUFFIX_BITS[suffix];
+        entry[suffix] = value;
+        entry.suffixes |= bit;
+        if (bit & NON_BLANK_SUFFIXES && value.trim() === '') entry.blank |= bit;
+      }
       return;
     case AttributeSuffix.Successful:
       if (typeof value !== 'boolean') {
         issues.add(entryField(entry, suffix), `must be a bool, got ${anyValueTypeName(value)}`);
       } else if (entry.successful !== undefined) issues.add(entryField(entry, suffix), 'given more than once');
-      else entry.successful = value;
+      else {
+        entry.successful = value;
+        entry.suffixes |= SUFFIX_BITS.successful;
+      }
       return;
     default:
       issues.add(entryField(entry, suffix), 'unknown attribute field; expected old, new, successful or value');
