@@ -1,7 +1,7 @@
 /** The checks of a record against its kind's rules (the rule table in `event-types.ts`) and the common rules. */
 
 import { isIP } from 'node:net';
-import type { EventKindRules } from './event-types.js';
+import { EVENT_KINDS, type AuditEventKind, type EventKindRules } from './event-types.js';
 import type { Issues } from './issues.js';
 import { Attr, AttributeSuffix, StructuredAttr, Tenant } from './names.js';
 import {
@@ -18,6 +18,21 @@ import {
 } from './record-fields.js';
 
 const NO_NAMES: readonly string[] = Object.freeze([]);
+
+/** A kind's entry suffixes as {@link SUFFIX_BITS} masks. */
+interface EntryMasks {
+  readonly allowed: number;
+  readonly required: number;
+}
+
+function entryMasks(rules: EventKindRules): EntryMasks {
+  return { allowed: suffixBits(rules.entries.allowed), required: suffixBits(rules.entries.required) };
+}
+
+/** The masks of the table's rows, computed once. */
+const ENTRY_MASKS: Readonly<Partial<Record<AuditEventKind, EntryMasks>>> = Object.freeze(
+  Object.fromEntries(Object.values(EVENT_KINDS).map((rules) => [rules.kind, entryMasks(rules)])),
+);
 const WHITESPACE = /\s/;
 
 /**
@@ -39,8 +54,7 @@ export function checkRecord(rules: EventKindRules, f: Fields, data: string | und
   }
   const listed = listedNames(rules, f, issues);
   if (listed !== NO_NAMES) {
-    const allowed = suffixBits(rules.entries.allowed);
-    const required = suffixBits(rules.entries.required);
+    const { allowed, required } = ENTRY_MASKS[rules.kind] ?? entryMasks(rules);
     for (const name of listed) checkEntry(rules, allowed, required, name, f.entries?.get(name), issues);
   }
   if (rules.object === 'required') checkObject(rules, f, issues);
