@@ -15,8 +15,11 @@ export {
   auditEventType,
   type AuditEventType,
   type AuditEventKind,
+  type EventKindRules,
+  type OptionalKeyUse,
   type SapCategory,
   type SapEndpoint,
+  type SapMessageByKind,
 } from './event-types.js';
 export {
   KeyValueList,
@@ -33,6 +36,10 @@ export {
   type SapObject,
   type SapDataSubject,
   type SapMessage,
+  type SapAttachment,
+  type SapChangeAttribute,
+  type SapDataAccessAttribute,
+  type SapSecurityAttribute,
   type SapSecurityEventMessage,
   type SapDataAccessMessage,
   type SapDataModificationMessage,

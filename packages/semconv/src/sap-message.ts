@@ -1,4 +1,4 @@
-/** Bodies of SAP Audit Log Service write API v2 (CONTRACT §2). Absent optional fields are omitted. */
+/** Bodies of SAP Audit Log Service write API v2. Absent optional fields are omitted, never `null`. */
 
 import type { JsonValue } from './any-value.js';
 
@@ -15,6 +15,30 @@ export interface SapDataSubject {
   id: IdMap;
 }
 
+/** `{name, value}` pair of a security event. */
+export interface SapSecurityAttribute {
+  name: string;
+  value: string;
+}
+
+/** An attribute read by a data access; `successful` says whether reading it succeeded. */
+export interface SapDataAccessAttribute {
+  name: string;
+  successful?: boolean;
+}
+
+/** A changed (or, with only `old`, deleted) attribute of a data modification or configuration change. */
+export interface SapChangeAttribute {
+  name: string;
+  old?: string;
+  new?: string;
+}
+
+export interface SapAttachment {
+  id: string;
+  name?: string;
+}
+
 interface SapMessageBase {
   uuid: string;
   user: string;
@@ -27,21 +51,21 @@ export interface SapSecurityEventMessage extends SapMessageBase {
   data: string;
   ip?: string;
   identityProvider?: string;
-  attributes?: { name: string; value: string }[];
+  attributes?: SapSecurityAttribute[];
 }
 
 export interface SapDataAccessMessage extends SapMessageBase {
   identityProvider?: string;
-  attributes: { name: string; successful?: boolean }[];
+  attributes: SapDataAccessAttribute[];
   object: SapObject;
   data_subject?: SapDataSubject;
   data_subjects?: SapDataSubject[];
   channel?: string;
-  attachments?: { id: string; name?: string }[];
+  attachments?: SapAttachment[];
 }
 
 export interface SapDataModificationMessage extends SapMessageBase {
-  attributes: { name: string; old?: string; new?: string }[];
+  attributes: SapChangeAttribute[];
   object: SapObject;
   data_subject?: SapDataSubject;
   data_subjects?: SapDataSubject[];
@@ -50,7 +74,7 @@ export interface SapDataModificationMessage extends SapMessageBase {
 }
 
 export interface SapConfigurationChangeMessage extends SapMessageBase {
-  attributes: { name: string; old?: string; new?: string }[];
+  attributes: SapChangeAttribute[];
   object: SapObject;
   id?: string;
   success?: boolean;
