@@ -91,8 +91,8 @@ function rules<K extends AuditEventKind>(row: EventKindRules<K>): EventKindRules
 }
 
 /**
- * The per-kind rule table, one row per event kind. Keep the order: the spool stores an event's type
- * as its index in {@link AUDIT_EVENT_TYPES}, which follows this table.
+ * The per-kind rule table, one row per event kind. The order is the order of the docs' tables; the
+ * spool does not depend on it (it has its own frozen code per event name).
  */
 export const EVENT_KINDS: { readonly [K in AuditEventKind]: EventKindRules<K> } = Object.freeze({
   security: rules({

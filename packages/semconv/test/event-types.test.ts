@@ -6,7 +6,7 @@ import { EVENT_KINDS } from '../src/event-types.js';
 const T = { timeout: 5_000 };
 
 describe('the rule table', () => {
-  it('lists the six event names in table order (spool files store the index)', T, () => {
+  it('lists the six event names in table order (the order of the docs)', T, () => {
     assert.deepEqual(Object.keys(AUDIT_EVENT_TYPES), [
       AuditEventName.SecurityEvent,
       AuditEventName.DataAccess,
