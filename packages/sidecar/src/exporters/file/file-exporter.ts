@@ -1,23 +1,35 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { Exporter, ExportOutcome } from '../../component.js';
 import type { SpooledRecord } from '../../model/spooled-record.js';
 import type { Logger } from '../../telemetry/logger.js';
+import type { OpenFile } from '../../storage/write-fully.js';
+import { parseDuration } from '../../util/units.js';
+import { CheckpointWriter, checkpointsPath } from './checkpoints.js';
 import type { FileExporterConfig } from './config.js';
+import { RecentUuids } from './recent-uuids.js';
 import { RotatingFile } from './rotating-file.js';
+import { parseSigner, type NoteSigner } from './signed-note.js';
 
 const DAY_MS = 86_400_000;
-/** How much of the file's end is read at start to recognise records delivered just before a crash. */
+/** How much of the trail's end (across rotation) is read at start to recognise records written just before a crash. */
 const RECENT_BYTES = 8 * 1024 * 1024;
-const NEWLINE = Buffer.from('\n');
+/** Uuids remembered to drop a record that is already in the file (a crash's redelivery, a sender's retry). */
+const RECENT_UUIDS = 100_000;
+const UUID_AT_START = /^\{"message_uuid":"([^"]+)"/gm;
 
-/** Writes local records as JSON Lines, with rotation and retention. */
+/** Writes local records as JSON Lines, with rotation and retention, chained and checkpointed. */
 export class FileExporter implements Exporter {
   private readonly file: RotatingFile;
-  private readonly recent = new Set<string>();
+  private readonly recent = new RecentUuids(RECENT_UUIDS);
+  private checkpoints: CheckpointWriter | undefined;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly id: string,
-    config: FileExporterConfig,
-    logger: Logger,
+    private readonly config: FileExporterConfig,
+    private readonly logger: Logger,
+    openFile?: OpenFile,
   ) {
     this.file = new RotatingFile(
       config.path,
@@ -29,32 +41,74 @@ export class FileExporter implements Exporter {
         fsync: config.fsync,
       },
       logger,
+      undefined,
+      openFile,
+      { chain: config.chain.enabled, onRotate: (target) => this.checkpoint(basename(target)) },
     );
   }
 
   async start(): Promise<void> {
+    const chain = this.config.chain;
+    if (chain.enabled) {
+      this.checkpoints = new CheckpointWriter(
+        checkpointsPath(this.config.path),
+        chain.origin ?? `otel-audit/${this.id}`,
+        chain.signing_key_file === undefined ? undefined : await readSigner(chain.signing_key_file),
+        this.logger,
+      );
+    }
     await this.file.open();
-    for (const m of (await this.file.tail(RECENT_BYTES)).matchAll(/^\{"message_uuid":"([^"]+)"/gm))
-      this.recent.add(m[1]!);
+    for (const m of (await this.file.recent(RECENT_BYTES)).matchAll(UUID_AT_START)) this.recent.add(m[1]!);
+    if (this.checkpoints !== undefined) {
+      const interval = parseDuration(chain.checkpoint_interval);
+      this.timer = setInterval(() => this.checkpoint(), interval);
+      this.timer.unref();
+    }
   }
 
   async export(records: readonly SpooledRecord[]): Promise<ExportOutcome> {
-    let i = 0;
-    if (this.recent.size > 0) {
-      // After a crash the spool hands over again what was written but not yet committed: skip that
-      // prefix (it is at the end of the file already), then stop checking.
-      while (i < records.length && this.recent.has(records[i]!.uuid)) i++;
-      if (i < records.length) this.recent.clear();
+    // A record whose uuid was just written is a duplicate: after a crash the spool hands over again
+    // what was written but not yet committed, and a sender retries a request whose answer it lost.
+    const lines: Buffer[] = [];
+    const fresh: string[] = [];
+    for (const r of records) {
+      if (this.recent.has(r.uuid)) continue;
+      lines.push(r.jsonBytes);
+      fresh.push(r.uuid);
     }
-    if (i === records.length) return {};
+    if (lines.length === 0) return {};
     // The records' JSON bytes as they are in the spool, one per line: no decoding or re-encoding.
-    const parts: Buffer[] = [];
-    for (; i < records.length; i++) parts.push(records[i]!.jsonBytes, NEWLINE);
-    await this.file.append(Buffer.concat(parts));
+    await this.file.appendRecords(lines);
+    for (const u of fresh) this.recent.add(u);
     return {};
   }
 
   async shutdown(): Promise<void> {
+    clearInterval(this.timer);
     await this.file.close();
+    this.checkpoint();
+    await this.checkpoints?.flush();
+  }
+
+  /** Checkpoints the chain if it moved since the last checkpoint (always after a rotation). */
+  private checkpoint(rotated?: string): void {
+    const head = this.file.chainHead();
+    if (this.checkpoints === undefined || head === undefined) return;
+    if (rotated === undefined && !this.checkpoints.behind(head)) return;
+    void this.checkpoints.record(head, rotated);
+  }
+}
+
+async function readSigner(path: string): Promise<NoteSigner> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read chain.signing_key_file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return parseSigner(text);
+  } catch (err) {
+    throw new Error(`chain.signing_key_file ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
