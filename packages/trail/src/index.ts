@@ -41,6 +41,12 @@ Filters as for query (--category, --user, --tenant, --object-type, --subject, --
 
 const PROGRESS_AFTER_MS = 2000;
 
+/** The terminal's width, or $COLUMNS when the output is not a terminal, or 120. */
+function terminalWidth(host: TrailHost): number {
+  const fromEnv = Number(process.env['COLUMNS']);
+  return host.stdout.columns ?? (Number.isInteger(fromEnv) && fromEnv > 20 ? fromEnv : 120);
+}
+
 async function run(host: TrailHost, options: Common, statement: Statement): Promise<number> {
   let files: string[];
   try {
@@ -68,7 +74,7 @@ async function run(host: TrailHost, options: Common, statement: Statement): Prom
       return 1;
     }
     const out = streamOut(host.stdout);
-    const writer = statement.lines ? linesWriter(out) : rowWriter(options.format, out, rows.columns, host.stdout.columns ?? 120);
+    const writer = statement.lines ? linesWriter(out) : rowWriter(options.format, out, rows.columns, terminalWidth(host));
     for await (const chunk of rows.chunks) await writer.rows(chunk);
     await writer.end();
     return 0;
