@@ -55,9 +55,17 @@ export function generateNoteKeys(name: string): { signer: string; verifier: stri
   };
 }
 
+/** The `+`-separated fields of a key text; the last one (base64) may itself contain `+`. */
 function splitKey(text: string, parts: number, what: string): string[] {
-  const fields = text.trim().split('+');
-  if (fields.length !== parts) throw new NoteKeyError(`not a ${what}`);
+  const fields: string[] = [];
+  let rest = text.trim();
+  for (let i = 0; i < parts - 1; i++) {
+    const plus = rest.indexOf('+');
+    if (plus < 0) throw new NoteKeyError(`not a ${what}`);
+    fields.push(rest.slice(0, plus));
+    rest = rest.slice(plus + 1);
+  }
+  fields.push(rest);
   return fields;
 }
 

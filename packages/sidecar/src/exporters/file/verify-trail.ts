@@ -159,6 +159,10 @@ export async function verifyTrail(trail: Trail, options: VerifyOptions): Promise
     problem,
     notes,
   });
+  if (problem !== undefined) {
+    await stream.close();
+    return result();
+  }
   try {
     for (let e = await stream.next(); e !== undefined; before = prev, prev = e, e = await stream.next()) {
       records++;
