@@ -69,12 +69,13 @@ export class FileExporter implements Exporter {
   async export(records: readonly SpooledRecord[]): Promise<ExportOutcome> {
     // A record whose uuid was just written is a duplicate: after a crash the spool hands over again
     // what was written but not yet committed, and a sender retries a request whose answer it lost.
+    // The retry can be in the same batch as the original.
     const lines: Buffer[] = [];
-    const fresh: string[] = [];
+    const fresh = new Set<string>();
     for (const r of records) {
-      if (this.recent.has(r.uuid)) continue;
+      if (this.recent.has(r.uuid) || fresh.has(r.uuid)) continue;
       lines.push(r.jsonBytes);
-      fresh.push(r.uuid);
+      fresh.add(r.uuid);
     }
     if (lines.length === 0) return {};
     // The records' JSON bytes as they are in the spool, one per line: no decoding or re-encoding.
