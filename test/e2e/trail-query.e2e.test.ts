@@ -57,14 +57,20 @@ service: { pipelines: { audit: { receivers: [otlp], exporters: [file] } } }
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split('\n').filter((l) => l !== '');
     assert.equal(lines.length, N);
-    assert.deepEqual(uuids(lines.map((l) => JSON.parse(l) as Record<string, unknown>)), records.map((x) => x.uuid));
+    assert.deepEqual(
+      uuids(lines.map((l) => JSON.parse(l) as Record<string, unknown>)),
+      records.map((x) => x.uuid),
+    );
     for (const [i, l] of lines.entries()) assert.ok(l.startsWith(records[i]!.json.slice(0, -1)), 'the stored line');
   });
 
   it('finds the same records through --config as through --path', () => {
     const r = otelAudit(['query', '--config', join(dir, 'config.yaml'), '--user', 'bob', '--format', 'json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(uuids(jsonRows(r.stdout)), records.filter((x) => x.user === 'bob').map((x) => x.uuid));
+    assert.deepEqual(
+      uuids(jsonRows(r.stdout)),
+      records.filter((x) => x.user === 'bob').map((x) => x.uuid),
+    );
   });
 
   it('filters by time, category, user, tenant, object type, data subject and text', () => {
@@ -90,7 +96,10 @@ service: { pipelines: { audit: { receivers: [otlp], exporters: [file] } } }
 
   it('takes durations before now and limits', () => {
     const r = q('query', '--since', '3650d', '--limit', '5', '--format', 'json');
-    assert.deepEqual(uuids(jsonRows(r.stdout)), records.slice(0, 5).map((x) => x.uuid));
+    assert.deepEqual(
+      uuids(jsonRows(r.stdout)),
+      records.slice(0, 5).map((x) => x.uuid),
+    );
     assert.equal(q('query', '--since', '1h', '--format', 'json').stdout, '');
   });
 
@@ -124,13 +133,31 @@ service: { pipelines: { audit: { receivers: [otlp], exporters: [file] } } }
       jsonRows(r.stdout),
       expected.map(([category, n]) => ({ category, n, first: records.find((x) => x.category === category)!.time })),
     );
-    const last = q('query', '--sql', `SELECT file, line, message->>'$.uuid' AS uuid FROM audit WHERE message_uuid = '${records[N - 1]!.uuid}'`, '--format', 'json');
+    const last = q(
+      'query',
+      '--sql',
+      `SELECT file, line, message->>'$.uuid' AS uuid FROM audit WHERE message_uuid = '${records[N - 1]!.uuid}'`,
+      '--format',
+      'json',
+    );
     const row = jsonRows(last.stdout)[0]!;
     assert.equal(row['uuid'], records[N - 1]!.uuid);
     assert.match(row['file'] as string, /audit\.jsonl$/);
-    const inFile = q('query', '--sql', `SELECT count(*) AS n FROM audit WHERE file = '${row['file'] as string}'`, '--format', 'json');
+    const inFile = q(
+      'query',
+      '--sql',
+      `SELECT count(*) AS n FROM audit WHERE file = '${row['file'] as string}'`,
+      '--format',
+      'json',
+    );
     assert.equal(row['line'], jsonRows(inFile.stdout)[0]!['n']);
-    const gz = q('query', '--sql', `SELECT min(line) AS a, max(line) AS b, count(*) AS n FROM audit WHERE file LIKE '%.gz'`, '--format', 'json');
+    const gz = q(
+      'query',
+      '--sql',
+      `SELECT min(line) AS a, max(line) AS b, count(*) AS n FROM audit WHERE file LIKE '%.gz'`,
+      '--format',
+      'json',
+    );
     const g = jsonRows(gz.stdout)[0]!;
     assert.equal(g['a'], 1);
     assert.equal(g['b'], g['n']);
@@ -154,7 +181,10 @@ service: { pipelines: { audit: { receivers: [otlp], exporters: [file] } } }
     const r = q('report', 'counts', '--by', 'day', '--since', since, '--format', 'json');
     assert.deepEqual(
       new Map(jsonRows(r.stdout).map((row) => [row['day'] as string, row['count'] as number])),
-      countBy(records.filter((x) => x.time >= since), keys['day']!),
+      countBy(
+        records.filter((x) => x.time >= since),
+        keys['day']!,
+      ),
     );
   });
 
@@ -190,7 +220,10 @@ service: { pipelines: { audit: { receivers: [otlp], exporters: [file] } } }
       );
     }
     const top = subjects.map((s) => s['total'] as number);
-    assert.deepEqual(top, [...top].sort((a, b) => b - a));
+    assert.deepEqual(
+      top,
+      [...top].sort((a, b) => b - a),
+    );
   });
 
   it('refuses bad options with an error naming the option', () => {

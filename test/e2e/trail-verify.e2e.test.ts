@@ -32,7 +32,10 @@ describe('otel-audit verify', { timeout: 120_000 }, () => {
     const path = join(trail, 'audit.jsonl');
     const chain = { enabled: true, checkpoint_interval: '5m', signing_key_file: join(root, 'test-trail.key') };
     // Records from before the chain was turned on, then two runs (a restart in between).
-    await writeTrail(fileExporterConfig(path, { chain: { enabled: false, checkpoint_interval: '5m' } }), records.slice(0, UNCHAINED));
+    await writeTrail(
+      fileExporterConfig(path, { chain: { enabled: false, checkpoint_interval: '5m' } }),
+      records.slice(0, UNCHAINED),
+    );
     await writeTrail(fileExporterConfig(path, { chain }), records.slice(UNCHAINED, UNCHAINED + N / 2));
     await writeTrail(fileExporterConfig(path, { chain }), records.slice(UNCHAINED + N / 2));
     rotated = (await readdir(trail)).filter((n) => /^audit-.*\.jsonl$/.test(n)).sort();
@@ -94,7 +97,11 @@ describe('otel-audit verify', { timeout: 120_000 }, () => {
     const ls = await lines(file);
     ls.splice(3, 1);
     await save(file, ls);
-    assertFails(verify(dir), new RegExp(`${rotated[5]!.replace(/\./g, '\\.')} line 4:`), /record #\d+ removed before this line/);
+    assertFails(
+      verify(dir),
+      new RegExp(`${rotated[5]!.replace(/\./g, '\\.')} line 4:`),
+      /record #\d+ removed before this line/,
+    );
   });
 
   it('names records out of order', async () => {
@@ -111,7 +118,11 @@ describe('otel-audit verify', { timeout: 120_000 }, () => {
     const file = join(dir, 'audit.jsonl');
     const ls = await lines(file);
     await save(file, ls.slice(0, -3));
-    assertFails(verify(dir), /audit\.jsonl line \d+:/, /the newest records were removed: the checkpoint of .* covers \d+ records/);
+    assertFails(
+      verify(dir),
+      /audit\.jsonl line \d+:/,
+      /the newest records were removed: the checkpoint of .* covers \d+ records/,
+    );
     const empty = await copy();
     await truncate(join(empty, 'audit.jsonl'), 0);
     assertFails(verify(empty), /audit-.*\.jsonl line \d+:/, /the newest records were removed/);
@@ -120,7 +131,11 @@ describe('otel-audit verify', { timeout: 120_000 }, () => {
   it('names a missing rotated file', async () => {
     const dir = await copy();
     await rm(join(dir, rotated[4]!));
-    assertFails(verify(dir), new RegExp(`${rotated[5]!.replace(/\./g, '\\.')} line 1:`), new RegExp(`rotated file ${rotated[4]!.replace(/\./g, '\\.')} is missing`));
+    assertFails(
+      verify(dir),
+      new RegExp(`${rotated[5]!.replace(/\./g, '\\.')} line 1:`),
+      new RegExp(`rotated file ${rotated[4]!.replace(/\./g, '\\.')} is missing`),
+    );
   });
 
   it('takes missing oldest files as retention with --path, as removal when the config keeps every file', async () => {
@@ -137,16 +152,28 @@ extensions: { storage: { directory: ${join(dir, 'spool')} } }
 service: { pipelines: { audit: { receivers: [otlp], exporters: [file] } } }
 `,
     );
-    assertFails(otelAudit(['verify', '--config', join(dir, 'config.yaml')]), /line 1:/, /records #0–#\d+ are missing: the oldest files were removed/);
+    assertFails(
+      otelAudit(['verify', '--config', join(dir, 'config.yaml')]),
+      /line 1:/,
+      /records #0–#\d+ are missing: the oldest files were removed/,
+    );
   });
 
   it('checks checkpoint signatures with --key', async () => {
     const other = join(root, 'other');
-    assert.equal(otelAudit(['keygen', '--name', 'test-trail', '--out', root.replace(/$/, '')]).code, 2, 'never overwrites a key');
+    assert.equal(
+      otelAudit(['keygen', '--name', 'test-trail', '--out', root.replace(/$/, '')]).code,
+      2,
+      'never overwrites a key',
+    );
     await cp(trail, other, { recursive: true });
     const keygen = otelAudit(['keygen', '--name', 'other', '--out', other]);
     assert.equal(keygen.code, 0, keygen.stderr);
-    assertFails(verify(other, '--key', join(other, 'other.pub')), /audit\.jsonl\.checkpoints line 1:/, /signature does not verify .*signed by test-trail/);
+    assertFails(
+      verify(other, '--key', join(other, 'other.pub')),
+      /audit\.jsonl\.checkpoints line 1:/,
+      /signature does not verify .*signed by test-trail/,
+    );
     // A forged checkpoint (covering more records than exist) fails the signature with the key and the tail check without.
     const cps = join(other, 'audit.jsonl.checkpoints');
     const text = await readFile(cps, 'utf8');

@@ -8,7 +8,10 @@ export interface CliResult {
 }
 
 /** Runs `otel-audit <args>` to completion (killed after `timeoutMs`). */
-export function otelAudit(args: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): CliResult {
+export function otelAudit(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): CliResult {
   const r = spawnSync(process.execPath, [SIDECAR_CLI, ...args], {
     encoding: 'utf8',
     cwd: options.cwd,

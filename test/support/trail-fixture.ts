@@ -41,7 +41,11 @@ const CATEGORY: Record<string, string> = {
 export const START = Date.UTC(2026, 10, 20, 0, 0, 0);
 const STEP_MS = 7 * 60_000;
 
-function message(type: string, i: number, r: Omit<TrailRecord, 'json' | 'eventName' | 'category'>): Record<string, unknown> {
+function message(
+  type: string,
+  i: number,
+  r: Omit<TrailRecord, 'json' | 'eventName' | 'category'>,
+): Record<string, unknown> {
   const base = { uuid: r.uuid, user: r.user, time: r.time, tenant: r.tenant };
   const object = { type: r.objectType, id: { id: `obj-${i % 5}` } };
   switch (type) {
@@ -50,9 +54,21 @@ function message(type: string, i: number, r: Omit<TrailRecord, 'json' | 'eventNa
     case 'audit.data_access':
       return { ...base, attributes: [{ name: 'email' }], object, data_subject: r.subject, channel: 'web' };
     case 'audit.data_modification':
-      return { ...base, attributes: [{ name: 'email', old: 'a@x', new: 'b@x' }], object, data_subject: r.subject, success: r.success };
+      return {
+        ...base,
+        attributes: [{ name: 'email', old: 'a@x', new: 'b@x' }],
+        object,
+        data_subject: r.subject,
+        success: r.success,
+      };
     case 'audit.data_deletion':
-      return { ...base, attributes: [{ name: 'email', old: 'a@x' }], object, data_subject: r.subject, success: r.success };
+      return {
+        ...base,
+        attributes: [{ name: 'email', old: 'a@x' }],
+        object,
+        data_subject: r.subject,
+        success: r.success,
+      };
     default:
       return { ...base, attributes: [{ name: 'mode', new: 'strict' }], object, id: `cfg-${i}`, success: r.success };
   }
@@ -118,7 +134,11 @@ export function fileExporterConfig(path: string, overrides: Partial<FileExporter
 }
 
 /** Writes `records` through a file exporter in batches of `batch`, then shuts it down. */
-export async function writeTrail(config: FileExporterConfig, records: readonly TrailRecord[], batch = 40): Promise<void> {
+export async function writeTrail(
+  config: FileExporterConfig,
+  records: readonly TrailRecord[],
+  batch = 40,
+): Promise<void> {
   const exporter = new FileExporter('file', config, createLogger('silent'));
   await exporter.start();
   try {

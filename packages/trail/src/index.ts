@@ -74,7 +74,9 @@ async function run(host: TrailHost, options: Common, statement: Statement): Prom
       return 1;
     }
     const out = streamOut(host.stdout);
-    const writer = statement.lines ? linesWriter(out) : rowWriter(options.format, out, rows.columns, terminalWidth(host));
+    const writer = statement.lines
+      ? linesWriter(out)
+      : rowWriter(options.format, out, rows.columns, terminalWidth(host));
     for await (const chunk of rows.chunks) await writer.rows(chunk);
     await writer.end();
     return 0;

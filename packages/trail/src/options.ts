@@ -99,18 +99,21 @@ function parse(argv: string[]): { values: Values; positionals: string[] } {
 function common(values: Values, now: Date): Common {
   let limit: number | undefined;
   if (values.limit !== undefined) {
-    if (!/^[1-9]\d*$/.test(values.limit)) throw new OptionError(`--limit must be a positive whole number, got ${JSON.stringify(values.limit)}`);
+    if (!/^[1-9]\d*$/.test(values.limit))
+      throw new OptionError(`--limit must be a positive whole number, got ${JSON.stringify(values.limit)}`);
     limit = Number(values.limit);
   }
   let subject: Filters['subject'];
   if (values.subject !== undefined) {
     const eq = values.subject.indexOf('=');
-    if (eq <= 0) throw new OptionError(`--subject must be KEY=VALUE (a data subject id), got ${JSON.stringify(values.subject)}`);
+    if (eq <= 0)
+      throw new OptionError(`--subject must be KEY=VALUE (a data subject id), got ${JSON.stringify(values.subject)}`);
     subject = { key: values.subject.slice(0, eq), value: values.subject.slice(eq + 1) };
   }
   const since = time('since', values.since, now);
   const until = time('until', values.until, now);
-  if (since !== undefined && until !== undefined && since >= until) throw new OptionError('--since must be before --until');
+  if (since !== undefined && until !== undefined && since >= until)
+    throw new OptionError('--since must be before --until');
   return {
     config: values.config,
     paths: values.path ?? [],
@@ -159,6 +162,7 @@ export function parseReportOptions(argv: string[], now = new Date()): ReportOpti
   if (report === 'counts') {
     if (values.by === undefined) throw new OptionError(`report counts needs --by ${COUNT_BY.join('|')}`);
     by = oneOf('by', values.by, COUNT_BY);
-  } else if (values.by !== undefined) throw new OptionError(`--by is an option of report counts, not of report ${report}`);
+  } else if (values.by !== undefined)
+    throw new OptionError(`--by is an option of report counts, not of report ${report}`);
   return { ...common(values, now), report, by };
 }

@@ -88,7 +88,10 @@ export function reportSql(report: Report, by: CountBy | undefined, f: Filters, l
     case 'counts': {
       const key = COUNT_KEY[by!];
       const order = by === 'day' || by === 'hour' ? '1' : 'count DESC, 1';
-      return { sql: `SELECT ${key} AS ${by!}, count(*) AS count FROM audit${where.sql} GROUP BY 1 ORDER BY ${order}${lim}`, params: where.params };
+      return {
+        sql: `SELECT ${key} AS ${by!}, count(*) AS count FROM audit${where.sql} GROUP BY 1 ORDER BY ${order}${lim}`,
+        params: where.params,
+      };
     }
     case 'last-logon':
       return {

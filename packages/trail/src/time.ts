@@ -10,7 +10,9 @@ export function parseTime(value: string, now: Date): Date | undefined {
   const d = DURATION.exec(value);
   if (d) return new Date(now.getTime() - Number(d[1]) * UNIT_MS[d[2]!]!);
   if (!RFC3339.test(value)) return undefined;
-  const text = /[zZ]|[+-]\d{2}:?\d{2}$/.test(value.slice(10)) ? value : `${value.length === 10 ? `${value}T00:00` : value}Z`;
+  const text = /[zZ]|[+-]\d{2}:?\d{2}$/.test(value.slice(10))
+    ? value
+    : `${value.length === 10 ? `${value}T00:00` : value}Z`;
   const t = Date.parse(text);
   return Number.isNaN(t) ? undefined : new Date(t);
 }

@@ -11,7 +11,8 @@ export function jsonValue(v: DuckDBValue, isJson: boolean): unknown {
       return v;
     }
   }
-  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+  if (typeof v === 'bigint')
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
   if ((v instanceof DuckDBTimestampTZValue || v instanceof DuckDBTimestampValue) && v.isFinite) {
     return new Date(Number(v.micros / 1000n)).toISOString();
   }
@@ -21,5 +22,5 @@ export function jsonValue(v: DuckDBValue, isJson: boolean): unknown {
 /** A DuckDB value as text for a table cell or a CSV field. */
 export function textValue(v: DuckDBValue): string {
   const j = jsonValue(v, false);
-  return j === null ? '' : String(j);
+  return j === null ? '' : typeof j === 'string' ? j : JSON.stringify(j);
 }

@@ -70,7 +70,9 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     files += r.files;
     const parts = [`${r.records} records in ${r.files} files`];
     if (r.unchained > 0) {
-      parts.push(`${r.unchained} of them unchained in ${r.unchainedFiles} files (written before the chain was on: not verifiable)`);
+      parts.push(
+        `${r.unchained} of them unchained in ${r.unchainedFiles} files (written before the chain was on: not verifiable)`,
+      );
     }
     parts.push(
       `${r.checkpoints} checkpoints${r.checkpoints === 0 ? '' : r.signaturesChecked ? ' (signatures verified)' : ' (signatures not checked: no --key)'}`,

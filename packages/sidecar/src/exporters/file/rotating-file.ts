@@ -239,7 +239,9 @@ export class RotatingFile {
   private async rotate(): Promise<void> {
     const old = this.fh!;
     this.fh = undefined;
-    await old.close().catch((err: unknown) => this.logger.warn({ err, file: this.path }, 'closing the audit file failed'));
+    await old
+      .close()
+      .catch((err: unknown) => this.logger.warn({ err, file: this.path }, 'closing the audit file failed'));
     let target: string;
     try {
       target = await this.freeBackupName();

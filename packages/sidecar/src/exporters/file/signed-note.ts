@@ -1,4 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 
 /*
  * Signed notes as C2SP defines them (c2sp.org/signed-note), with Ed25519 keys in the same text forms
@@ -44,7 +52,8 @@ export interface NoteVerifier {
 
 /** A new Ed25519 key pair as signer and verifier key texts. */
 export function generateNoteKeys(name: string): { signer: string; verifier: string } {
-  if (!NAME.test(name)) throw new NoteKeyError(`key name ${JSON.stringify(name)} must be non-empty, without spaces or "+"`);
+  if (!NAME.test(name))
+    throw new NoteKeyError(`key name ${JSON.stringify(name)} must be non-empty, without spaces or "+"`);
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url');
   const pub = rawPublicKey(publicKey);

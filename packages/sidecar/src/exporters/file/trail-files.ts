@@ -48,9 +48,12 @@ export async function trailsAt(paths: readonly string[]): Promise<Trail[]> {
     try {
       isDir = (await stat(p)).isDirectory();
     } catch (err) {
-      throw new Error(`--path ${p}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`, {
-        cause: err,
-      });
+      throw new Error(
+        `--path ${p}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
     const actives = new Set<string>();
     if (isDir) {
@@ -73,4 +76,3 @@ export function displayPath(path: string): string {
   const cwd = `${process.cwd()}/`;
   return path.startsWith(cwd) ? path.slice(cwd.length) : path;
 }
-

@@ -136,7 +136,10 @@ async function loadCheckpoints(trail: Trail, verifiers: readonly NoteVerifier[])
 export async function verifyTrail(trail: Trail, options: VerifyOptions): Promise<TrailVerification> {
   const cps = await loadCheckpoints(trail, options.verifiers);
   const bySize = new Map(cps.list.map((c) => [c.size, c]));
-  const newest = cps.list.reduce<Checkpoint | undefined>((m, c) => (m === undefined || c.size > m.size ? c : m), undefined);
+  const newest = cps.list.reduce<Checkpoint | undefined>(
+    (m, c) => (m === undefined || c.size > m.size ? c : m),
+    undefined,
+  );
   const present = new Set(trail.files.map((f) => basename(f).replace(/\.gz$/, '')));
   const missingRotated = cps.list.filter((c) => c.rotated !== undefined && !present.has(c.rotated));
   const notes: string[] = [];
@@ -169,7 +172,10 @@ export async function verifyTrail(trail: Trail, options: VerifyOptions): Promise
       const link = e.link;
       if (link === undefined) {
         if (chained) {
-          problem = find(e, 'record without a chain field after chained records (inserted, or the chain was turned off)');
+          problem = find(
+            e,
+            'record without a chain field after chained records (inserted, or the chain was turned off)',
+          );
           break;
         }
         unchained++;
@@ -227,7 +233,9 @@ function startOfChain(
   if (options.complete) {
     return find(e, `records #0–#${link.n - 1} are missing: the oldest files were removed${which}`);
   }
-  notes.push(`the trail starts at record #${link.n} (${at(e)}): older files were deleted by retention or removed${which}`);
+  notes.push(
+    `the trail starts at record #${link.n} (${at(e)}): older files were deleted by retention or removed${which}`,
+  );
   return undefined;
 }
 

@@ -19,7 +19,12 @@ const logger = createLogger('silent');
 function records(from: number, n: number): SpooledRecord[] {
   return Array.from({ length: n }, (_, k) => {
     const i = from + k;
-    const json = JSON.stringify({ message_uuid: `uuid-${i}`, time: '2026-11-21T10:00:00.000Z', n: i, pad: 'x'.repeat(60) });
+    const json = JSON.stringify({
+      message_uuid: `uuid-${i}`,
+      time: '2026-11-21T10:00:00.000Z',
+      n: i,
+      pad: 'x'.repeat(60),
+    });
     return {
       seq: i,
       uuid: `uuid-${i}`,
@@ -86,7 +91,11 @@ describe('file exporter chain and checkpoints', () => {
   it('writes a checkpoint at each rotation and at shutdown, signed with the configured key', async () => {
     const keys = generateNoteKeys('chain-test');
     await writeFile(join(dir, 'k'), keys.signer);
-    const e = new FileExporter('file/x', config({ chain: { enabled: true, checkpoint_interval: '5m', signing_key_file: join(dir, 'k') } }), logger);
+    const e = new FileExporter(
+      'file/x',
+      config({ chain: { enabled: true, checkpoint_interval: '5m', signing_key_file: join(dir, 'k') } }),
+      logger,
+    );
     await e.start();
     for (let b = 0; b < 6; b++) await e.export(records(b * 10, 10));
     await e.shutdown();
@@ -111,7 +120,14 @@ describe('file exporter chain and checkpoints', () => {
   });
 
   it('checkpoints at least every checkpoint_interval while records arrive', async () => {
-    const e = new FileExporter('file', config({ rotation: { max_megabytes: 0, max_backups: 0, max_days: 0, localtime: false }, chain: { enabled: true, checkpoint_interval: '50ms' } }), logger);
+    const e = new FileExporter(
+      'file',
+      config({
+        rotation: { max_megabytes: 0, max_backups: 0, max_days: 0, localtime: false },
+        chain: { enabled: true, checkpoint_interval: '50ms' },
+      }),
+      logger,
+    );
     await e.start();
     try {
       await e.export(records(0, 3));
@@ -145,7 +161,12 @@ describe('file exporter chain and checkpoints', () => {
     await e.start();
     await e.export(records(0, 2));
     await e.shutdown();
-    assert.equal(await readFile(path, 'utf8'), `${records(0, 2).map((r) => r.json).join('\n')}\n`);
+    assert.equal(
+      await readFile(path, 'utf8'),
+      `${records(0, 2)
+        .map((r) => r.json)
+        .join('\n')}\n`,
+    );
     assert.deepEqual((await readdir(dir)).sort(), ['audit.jsonl']);
   });
 
