@@ -12,11 +12,10 @@ import { RotatingFile } from './rotating-file.js';
 import { parseSigner, type NoteSigner } from './signed-note.js';
 
 const DAY_MS = 86_400_000;
-/** How much of the trail's end (across rotation) is read at start to recognise records written just before a crash. */
-const RECENT_BYTES = 8 * 1024 * 1024;
 /** Uuids remembered to drop a record that is already in the file (a crash's redelivery, a sender's retry). */
 const RECENT_UUIDS = 100_000;
-const UUID_AT_START = /^\{"message_uuid":"([^"]+)"/gm;
+/** At most this much of the trail's end (across rotation) is read at start to find the last RECENT_UUIDS uuids. */
+const RECENT_BYTES = 128 * 1024 * 1024;
 
 /** Writes local records as JSON Lines, with rotation and retention, chained and checkpointed. */
 export class FileExporter implements Exporter {
@@ -58,7 +57,8 @@ export class FileExporter implements Exporter {
       );
     }
     await this.file.open();
-    for (const m of (await this.file.recent(RECENT_BYTES)).matchAll(UUID_AT_START)) this.recent.add(m[1]!);
+    const uuids = await this.file.recentUuids(RECENT_UUIDS, RECENT_BYTES);
+    for (let i = uuids.length - 1; i >= 0; i--) this.recent.add(uuids[i]!);
     if (this.checkpoints !== undefined) {
       const interval = parseDuration(chain.checkpoint_interval);
       this.timer = setInterval(() => this.checkpoint(), interval);

@@ -82,24 +82,24 @@ export class RotatingFile {
   }
 
   /**
-   * About the last `bytes` written (whole lines), across rotation: the active file's tail and, if it
-   * is shorter, the ends of the newest rotated files.
+   * The uuids at the start of the trail's last lines (`{"message_uuid":"…"`), newest first: at most
+   * `maxCount`, read from at most the last `maxBytes` of the active file and the newest rotated files.
    */
-  async recent(bytes: number): Promise<string> {
-    const parts = [await this.tail(bytes)];
-    let left = bytes - this.size;
-    const backups = await this.backups();
-    for (let i = backups.length - 1; i >= 0 && left > 0; i--) {
-      const fh = await open(backups[i]!, 'r');
+  async recentUuids(maxCount: number, maxBytes: number): Promise<string[]> {
+    const uuids: string[] = [];
+    let budget = maxBytes;
+    const files = [...(await this.backups()), this.path];
+    for (let i = files.length - 1; i >= 0 && budget > 0 && uuids.length < maxCount; i--) {
+      const fh = i === files.length - 1 ? this.fh : await open(files[i]!, 'r');
+      if (fh === undefined) continue;
       try {
-        const { size } = await fh.stat();
-        parts.push(await readTail(fh, size, left));
-        left -= size;
+        const size = fh === this.fh ? this.size : (await fh.stat()).size;
+        budget -= await collectUuids(fh, size, Math.min(size, budget), maxCount, uuids);
       } finally {
-        await fh.close();
+        if (fh !== this.fh) await fh.close();
       }
     }
-    return parts.join('');
+    return uuids;
   }
 
   /** Appends complete lines (unchained files only); resolves when they are written (and fdatasync'ed if configured). */
@@ -298,6 +298,46 @@ export class RotatingFile {
     }
     if (doomed.size > 0) await syncDir(this.dir);
   }
+}
+
+const UUID_AT_START = /^\{"message_uuid":"([^"]+)"/;
+const RECENT_CHUNK = 1024 * 1024;
+
+/** Adds the uuids of the lines in the last `bytes` of a file (newest first) to `out`, up to `maxCount`; returns the bytes read. */
+async function collectUuids(
+  fh: FileHandle,
+  size: number,
+  bytes: number,
+  maxCount: number,
+  out: string[],
+): Promise<number> {
+  const stop = size - bytes;
+  let end = size;
+  // The start of the line that the region read before began in the middle of.
+  let carry = Buffer.alloc(0);
+  while (end > stop && out.length < maxCount) {
+    const start = Math.max(stop, end - RECENT_CHUNK);
+    const chunk = Buffer.alloc(end - start);
+    await fh.read(chunk, 0, chunk.length, start);
+    const text = carry.length === 0 ? chunk : Buffer.concat([chunk, carry]);
+    const firstNl = text.indexOf(0x0a);
+    // Lines after the first newline are whole; the part before it is whole only at the file's start.
+    const from = start === 0 ? 0 : firstNl + 1;
+    const lines: Buffer[] = [];
+    for (let pos = from; pos < text.length;) {
+      const nl = text.indexOf(0x0a, pos);
+      if (nl < 0) break;
+      lines.push(text.subarray(pos, Math.min(nl, pos + 200)));
+      pos = nl + 1;
+    }
+    for (let i = lines.length - 1; i >= 0 && out.length < maxCount; i--) {
+      const m = UUID_AT_START.exec(lines[i]!.toString('utf8'));
+      if (m) out.push(m[1]!);
+    }
+    carry = firstNl < 0 ? text : text.subarray(0, firstNl + 1);
+    end = start;
+  }
+  return size - end;
 }
 
 const STAMP = /^(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3})(?:\.(\d+))?$/;
