@@ -3,8 +3,8 @@
  * chain and checkpoints on and off, and `otel-audit query --user` / `report counts --by day` over a
  * trail of 1,000,000 records.
  *
- * The records are synthetic local records of the six event types (test/support/trail-fixture.ts,
- * one every 7 minutes: about 13 years, 4 users, 3 tenants, 13 data subjects; ~520 B a line with the
+ * The records are synthetic local records of the six event types (test/support/trail-fixture.ts:
+ * one every 7 minutes, 5,000 users, 20 tenants, 100,000 data subjects; about 560 B a line with the
  * chain), written by the file exporter itself (chain on, default rotation at 100 MiB) into a
  * temporary directory, so the query scans the rotated files as the sidecar leaves them. The files
  * are in the page cache when queried (just written). Each CLI run is timed from spawn to exit.
@@ -80,7 +80,9 @@ async function main(): Promise<void> {
     await e.start();
     const chunk = 100_000;
     for (let done = 0; done < RECORDS; done += chunk) {
-      const records = spooled(trailRecords(Math.min(chunk, RECORDS - done)));
+      const records = spooled(
+        trailRecords(Math.min(chunk, RECORDS - done), { users: 5000, tenants: 20, subjects: 100_000 }),
+      );
       for (let i = 0; i < records.length; i += BATCH) await e.export(records.slice(i, i + BATCH));
     }
     await e.shutdown();
@@ -89,7 +91,7 @@ async function main(): Promise<void> {
     for (const f of files) bytes += (await stat(join(trail, f))).size;
     console.log(`trail: ${RECORDS} records, ${(bytes / 1024 / 1024).toFixed(0)} MiB in ${files.length} files`);
     const cases: [string, string[]][] = [
-      ['query --user bob --format json', ['query', '--path', trail, '--user', 'bob', '--format', 'json']],
+      ['query --user user-42 --format json', ['query', '--path', trail, '--user', 'user-42', '--format', 'json']],
       [
         'report counts --by day --format json',
         ['report', 'counts', '--by', 'day', '--path', trail, '--format', 'json'],

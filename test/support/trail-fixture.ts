@@ -74,8 +74,20 @@ function message(
   }
 }
 
-export function trailRecords(n: number): TrailRecord[] {
+/** How many distinct users, tenants and data subjects (default: USERS, TENANTS and 13 subjects). */
+export interface TrailShape {
+  readonly users?: number;
+  readonly tenants?: number;
+  readonly subjects?: number;
+}
+
+export function trailRecords(n: number, shape: TrailShape = {}): TrailRecord[] {
   const out: TrailRecord[] = [];
+  const user = (i: number) =>
+    shape.users === undefined ? USERS[(i * 7) % USERS.length]! : `user-${(i * 7919) % shape.users}`;
+  const tenant = (i: number) =>
+    shape.tenants === undefined ? TENANTS[i % TENANTS.length]! : `zone-${i % shape.tenants}`;
+  const subjects = shape.subjects ?? 13;
   for (let i = 0; i < n; i++) {
     const eventName = TYPES[i % TYPES.length]!;
     const category = CATEGORY[eventName]!;
@@ -84,11 +96,11 @@ export function trailRecords(n: number): TrailRecord[] {
     const r = {
       uuid: randomUUID(),
       time: new Date(START + i * STEP_MS).toISOString(),
-      tenant: TENANTS[i % TENANTS.length]!,
-      user: USERS[(i * 7) % USERS.length]!,
+      tenant: tenant(i),
+      user: user(i),
       success: i % 11 === 0 ? undefined : i % 4 !== 1,
       objectType: security ? undefined : category === 'audit.configuration' ? 'config' : `record-${i % 2}`,
-      subject: dataSubject ? { type: 'customer', id: { customer_id: String(i % 13) } } : undefined,
+      subject: dataSubject ? { type: 'customer', id: { customer_id: String(i % subjects) } } : undefined,
     };
     const local = {
       message_uuid: r.uuid,
@@ -126,6 +138,7 @@ export function fileExporterConfig(path: string, overrides: Partial<FileExporter
     path,
     fsync: false,
     rotation: { max_megabytes: 0.01, max_backups: 0, max_days: 0, localtime: false },
+    dedupe_window: 100_000,
     chain: { enabled: true, checkpoint_interval: '5m' },
     sending_queue: { num_consumers: 1, batch_size: 100 },
     retry_on_failure: { initial_interval: '10ms', max_interval: '100ms', multiplier: 1.5, randomization_factor: 0.5 },

@@ -47,6 +47,7 @@ describe('config loading', () => {
       path: '/archive/archive.jsonl',
       fsync: false,
       rotation: { max_megabytes: 10, max_backups: 5, max_days: 30, localtime: false },
+      dedupe_window: 100_000,
       chain: { enabled: true, checkpoint_interval: '5m' },
       ...delivery,
     });
@@ -54,6 +55,7 @@ describe('config loading', () => {
       path: './audit.jsonl',
       fsync: true,
       rotation: { max_megabytes: 100, max_backups: 0, max_days: 0, localtime: false },
+      dedupe_window: 100_000,
       chain: { enabled: true, checkpoint_interval: '5m' },
       ...delivery,
     });

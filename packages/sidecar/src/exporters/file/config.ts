@@ -17,6 +17,8 @@ export interface FileExporterConfig extends DeliveryConfig {
     /** Timestamps in rotated file names in local time instead of UTC. */
     localtime: boolean;
   };
+  /** Uuids of the last records written that a record must not repeat to be written (0: no dedupe). */
+  dedupe_window: number;
   /** Tamper evidence: the hash chain over the lines and the checkpoints of it. */
   chain: {
     enabled: boolean;
@@ -47,6 +49,7 @@ export const fileExporterSchema: SchemaObject = {
         localtime: { type: 'boolean', default: false },
       },
     },
+    dedupe_window: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 100_000 },
     chain: {
       type: 'object',
       additionalProperties: false,

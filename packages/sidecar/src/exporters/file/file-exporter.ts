@@ -12,15 +12,14 @@ import { RotatingFile } from './rotating-file.js';
 import { parseSigner, type NoteSigner } from './signed-note.js';
 
 const DAY_MS = 86_400_000;
-/** Uuids remembered to drop a record that is already in the file (a crash's redelivery, a sender's retry). */
-const RECENT_UUIDS = 100_000;
-/** At most this much of the trail's end (across rotation) is read at start to find the last RECENT_UUIDS uuids. */
+/** At most this much of the trail's end (across rotation) is read at start to find the last `dedupe_window` uuids. */
 const RECENT_BYTES = 128 * 1024 * 1024;
 
 /** Writes local records as JSON Lines, with rotation and retention, chained and checkpointed. */
 export class FileExporter implements Exporter {
   private readonly file: RotatingFile;
-  private readonly recent = new RecentUuids(RECENT_UUIDS);
+  /** Uuids of the last records written (undefined: dedupe off). */
+  private readonly recent: RecentUuids | undefined;
   private checkpoints: CheckpointWriter | undefined;
   private timer: NodeJS.Timeout | undefined;
 
@@ -30,6 +29,7 @@ export class FileExporter implements Exporter {
     private readonly logger: Logger,
     openFile?: OpenFile,
   ) {
+    this.recent = config.dedupe_window > 0 ? new RecentUuids(config.dedupe_window) : undefined;
     this.file = new RotatingFile(
       config.path,
       {
@@ -57,8 +57,10 @@ export class FileExporter implements Exporter {
       );
     }
     await this.file.open();
-    const uuids = await this.file.recentUuids(RECENT_UUIDS, RECENT_BYTES);
-    for (let i = uuids.length - 1; i >= 0; i--) this.recent.add(uuids[i]!);
+    if (this.recent !== undefined) {
+      const uuids = await this.file.recentUuids(this.recent.capacity, RECENT_BYTES);
+      for (let i = uuids.length - 1; i >= 0; i--) this.recent.add(uuids[i]!);
+    }
     if (this.checkpoints !== undefined) {
       const interval = parseDuration(chain.checkpoint_interval);
       this.timer = setInterval(() => this.checkpoint(), interval);
@@ -67,20 +69,25 @@ export class FileExporter implements Exporter {
   }
 
   async export(records: readonly SpooledRecord[]): Promise<ExportOutcome> {
+    const recent = this.recent;
+    if (recent === undefined) {
+      await this.file.appendRecords(records.map((r) => r.jsonBytes));
+      return {};
+    }
     // A record whose uuid was just written is a duplicate: after a crash the spool hands over again
     // what was written but not yet committed, and a sender retries a request whose answer it lost.
     // The retry can be in the same batch as the original.
     const lines: Buffer[] = [];
     const fresh = new Set<string>();
     for (const r of records) {
-      if (this.recent.has(r.uuid) || fresh.has(r.uuid)) continue;
+      if (recent.has(r.uuid) || fresh.has(r.uuid)) continue;
       lines.push(r.jsonBytes);
       fresh.add(r.uuid);
     }
     if (lines.length === 0) return {};
     // The records' JSON bytes as they are in the spool, one per line: no decoding or re-encoding.
     await this.file.appendRecords(lines);
-    for (const u of fresh) this.recent.add(u);
+    for (const u of fresh) recent.add(u);
     return {};
   }
 

@@ -47,6 +47,7 @@ describe('file exporter chain and checkpoints', () => {
     path,
     fsync: true,
     rotation: { max_megabytes: 0.002, max_backups: 0, max_days: 0, localtime: false },
+    dedupe_window: 100_000,
     chain: { enabled: true, checkpoint_interval: '5m' },
     sending_queue: { num_consumers: 1, batch_size: 10 },
     retry_on_failure: { initial_interval: '10ms', max_interval: '10ms', multiplier: 1, randomization_factor: 0 },
@@ -186,6 +187,25 @@ describe('file exporter chain and checkpoints', () => {
       lines.map((l) => (JSON.parse(l) as { n: number }).n),
       Array.from({ length: 50 }, (_, i) => i),
     );
+  });
+
+  it('writes a repeated uuid again with dedupe_window 0, and not within the window otherwise', async () => {
+    for (const window of [0, 5]) {
+      await rm(dir, { recursive: true, force: true });
+      const e = new FileExporter('file', config({ dedupe_window: window }), logger);
+      await e.start();
+      await e.export(records(0, 3));
+      await e.export(records(0, 1)); // uuid-0 again: within a window of 5
+      await e.export(records(3, 6));
+      await e.export(records(0, 1)); // 9 uuids later: out of a window of 5
+      await e.shutdown();
+      const ns = (await trailLines()).map((l) => (JSON.parse(l) as { n: number }).n);
+      assert.deepEqual(
+        ns,
+        window === 0 ? [0, 1, 2, 0, 3, 4, 5, 6, 7, 8, 0] : [0, 1, 2, 3, 4, 5, 6, 7, 8, 0],
+        `window ${window}`,
+      );
+    }
   });
 
   it('keeps the chain whole when a rotation fails for lack of inodes and is retried', async () => {
