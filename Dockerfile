@@ -13,9 +13,15 @@
 # Stages: build (compile the TypeScript), deps (the sidecar's production dependencies, pinned by
 # package-lock.json, plus the compiled files), runtime (small base, non-root, nothing else).
 # test/helm/dockerfile.test.ts checks that every path copied here exists after `npm run build`.
+#
+# The audit trail tools `otel-audit query` and `otel-audit report` need @otel-audit/trail with DuckDB
+# (about 70 MB), so the image leaves them out unless built with them:
+#   docker build --build-arg TRAIL_TOOLS=true -t registry.example.com/otel-audit-tools:0.1.0 .
+# `otel-audit verify` and `keygen` are always there (they need no extra package).
 
 ARG NODE_IMAGE=node:20-bookworm
 ARG NODE_RUNTIME_IMAGE=node:20-bookworm-slim
+ARG TRAIL_TOOLS=false
 
 # ---- build --------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS build
@@ -26,32 +32,41 @@ COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
 COPY packages/semconv/package.json packages/semconv/
 COPY packages/sdk/package.json packages/sdk/
 COPY packages/sidecar/package.json packages/sidecar/
+COPY packages/trail/package.json packages/trail/
 COPY examples/basic-app/package.json examples/basic-app/
 COPY test/package.json test/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY packages/semconv packages/semconv
 COPY packages/sidecar packages/sidecar
-# `npm run build` is `tsc -b`; given the sidecar's project it builds the sidecar and what it
-# references (semconv), not the SDK, the examples or the test suites.
-RUN npm run build -- packages/sidecar
+COPY packages/trail packages/trail
+# `npm run build` is `tsc -b`; given the sidecar's and the trail tools' projects it builds them and
+# what they reference (semconv), not the SDK, the examples or the test suites.
+RUN npm run build -- packages/sidecar packages/trail
 
 # ---- deps ---------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS deps
+ARG TRAIL_TOOLS
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/semconv/package.json packages/semconv/
 COPY packages/sdk/package.json packages/sdk/
 COPY packages/sidecar/package.json packages/sidecar/
+COPY packages/trail/package.json packages/trail/
 COPY examples/basic-app/package.json examples/basic-app/
 COPY test/package.json test/
-# Only the sidecar workspace and its production dependencies. The workspace dependency
-# @otel-audit/semconv is installed as the link node_modules/@otel-audit/semconv -> packages/semconv;
-# packages/sidecar/node_modules holds versions that differ from the hoisted ones (e.g. ajv).
-RUN npm ci --omit=dev --workspace=@otel-audit/sidecar --ignore-scripts --no-audit --no-fund \
+# Only the sidecar workspace and its production dependencies (with TRAIL_TOOLS=true also the trail
+# tools and DuckDB). The workspace dependency @otel-audit/semconv is installed as the link
+# node_modules/@otel-audit/semconv -> packages/semconv; packages/sidecar/node_modules holds versions
+# that differ from the hoisted ones (e.g. ajv).
+RUN npm ci --omit=dev --workspace=@otel-audit/sidecar \
+       $(if [ "$TRAIL_TOOLS" = true ]; then echo --workspace=@otel-audit/trail; fi) \
+       --ignore-scripts --no-audit --no-fund \
   && npm cache clean --force \
   && rm -rf packages/sdk examples test
 COPY --from=build /src/packages/semconv/dist/src packages/semconv/dist/src
 COPY --from=build /src/packages/sidecar/dist/src packages/sidecar/dist/src
+COPY --from=build /src/packages/trail/dist/src packages/trail/dist/src
+RUN if [ "$TRAIL_TOOLS" != true ]; then rm -rf packages/trail node_modules/@otel-audit/trail node_modules/@duckdb; fi
 
 # ---- runtime ------------------------------------------------------------------------------------
 FROM ${NODE_RUNTIME_IMAGE} AS runtime

@@ -82,6 +82,7 @@ interface Target {
 const OTEL_AUDIT = 'otel-audit: OTLP/HTTP → spool → file exporter';
 const OTEL_AUDIT_NODE_DEFAULTS = "otel-audit, Node's default GC settings";
 const OTEL_AUDIT_NO_FSYNC = 'otel-audit, no fsync (spool and file)';
+const OTEL_AUDIT_NO_CHAIN = 'otel-audit: the same with the file chain off';
 const OTEL_AUDIT_GRPC = 'otel-audit: OTLP/gRPC → spool → file exporter';
 
 function report(what: string, stored: number, acknowledged: number): void {
@@ -170,10 +171,19 @@ async function stopSidecar(sidecar: SidecarProcess): Promise<void> {
 
 function otelAuditTarget(
   pinning: Pinning,
-  options: { name: string; nodeArgs: readonly string[]; cpuProfDir?: string | undefined; durable?: boolean },
+  options: {
+    name: string;
+    nodeArgs: readonly string[];
+    cpuProfDir?: string | undefined;
+    durable?: boolean;
+    chain?: boolean;
+  },
 ): Target {
-  const { cpuProfDir, durable = true } = options;
-  const exporters = `  file:\n    path: ./audit.jsonl${durable ? '' : '\n    fsync: false'}`;
+  const { cpuProfDir, durable = true, chain = true } = options;
+  const exporters =
+    // The load repeats the same few thousand records (and uuids): dedupe off, so that every one is written.
+    `  file:\n    path: ./audit.jsonl\n    dedupe_window: 0${durable ? '' : '\n    fsync: false'}` +
+    (chain ? '' : '\n    chain:\n      enabled: false');
   const config = httpConfig({ exporters, exporterIds: ['file'] });
   return {
     name: options.name,
@@ -200,7 +210,10 @@ function otelAuditTarget(
 }
 
 function otelAuditGrpcTarget(pinning: Pinning, nodeArgs: readonly string[]): Target {
-  const config = httpConfig({ exporters: '  file:\n    path: ./audit.jsonl', exporterIds: ['file'] }).replace(
+  const config = httpConfig({
+    exporters: '  file:\n    path: ./audit.jsonl\n    dedupe_window: 0',
+    exporterIds: ['file'],
+  }).replace(
     '    protocols:\n',
     '    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n        max_request_body_size: 67108864\n',
   );
@@ -356,6 +369,7 @@ async function main(): Promise<void> {
       ...(options.sidecarNodeArgs.length === 0
         ? []
         : [otelAuditTarget(pinning, { name: OTEL_AUDIT_NODE_DEFAULTS, nodeArgs: [] })]),
+      otelAuditTarget(pinning, { name: OTEL_AUDIT_NO_CHAIN, nodeArgs: options.sidecarNodeArgs, chain: false }),
       otelAuditTarget(pinning, { name: OTEL_AUDIT_NO_FSYNC, nodeArgs: options.sidecarNodeArgs, durable: false }),
       otelAuditGrpcTarget(pinning, options.sidecarNodeArgs),
       rawAppendTarget('ceiling: raw append + fdatasync (group commit)', 'append-fdatasync', pinning),

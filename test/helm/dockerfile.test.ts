@@ -192,6 +192,32 @@ describe('Dockerfile', () => {
     assert.equal(stage('deps').instructions.find((i) => i.op === 'WORKDIR')?.args, '/app');
   });
 
+  it('leaves the trail tools (DuckDB) out of the image unless built with TRAIL_TOOLS=true', () => {
+    assert.match(dockerfile, /^ARG TRAIL_TOOLS=false$/m);
+    const deps = stage('deps');
+    assert.ok(deps.instructions.some((i) => i.op === 'ARG' && i.args === 'TRAIL_TOOLS'));
+    const runs = instruction(deps, 'RUN').map((r) => r.args);
+    const install = runs.find((r) => /\bnpm ci\b/.test(r))!;
+    assert.match(install, /\$\(if \[ "\$TRAIL_TOOLS" = true \]; then echo --workspace=@otel-audit\/trail; fi\)/);
+    assert.ok(
+      runs.some((r) =>
+        /^if \[ "\$TRAIL_TOOLS" != true \]; then rm -rf packages\/trail node_modules\/@otel-audit\/trail node_modules\/@duckdb; fi$/.test(
+          r,
+        ),
+      ),
+      'without TRAIL_TOOLS the trail package and DuckDB are removed',
+    );
+    // The sidecar never depends on the trail tools: it loads them with a dynamic import.
+    const sidecar = JSON.parse(readFileSync(join(REPO_ROOT, 'packages/sidecar/package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    assert.ok(!Object.keys(sidecar.dependencies).some((d) => d === '@otel-audit/trail' || d.startsWith('@duckdb/')));
+    const trail = JSON.parse(readFileSync(join(REPO_ROOT, 'packages/trail/package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    assert.ok('@duckdb/node-api' in trail.dependencies);
+  });
+
   it('runs the compiled CLI as uid 10001 with the conventional config path and ports', () => {
     const runtime = stage('runtime');
     const entrypoint = json(instruction(runtime, 'ENTRYPOINT')[0]!.args);

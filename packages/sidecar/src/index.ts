@@ -34,3 +34,5 @@ export { decodeLogsRequestJson } from './otlp/decode-json.js';
 export { OtlpDecodeError } from './otlp/errors.js';
 export { createLogger, type Logger } from './telemetry/logger.js';
 export { Metrics } from './telemetry/metrics.js';
+export { FileExporter } from './exporters/file/file-exporter.js';
+export type { FileExporterConfig } from './exporters/file/config.js';

@@ -4,6 +4,9 @@ import { readFileSync } from 'node:fs';
 import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
 import { replayCommand } from './replay.js';
+import { keygenCommand } from './keygen.js';
+import { trailToolCommand } from './trail-tools.js';
+import { verifyCommand } from './verify.js';
 
 const USAGE = `Usage: otel-audit <command> [options]
 
@@ -14,6 +17,12 @@ Commands:
   replay [--config FILE] [--exporter ID] [--reason REGEX] [--dry-run]
                              Re-send dead letters after their cause is fixed: exporter dead letters
                              to that exporter, receiver dead letters through validation again
+  query [options]            Find records in the audit files (needs @otel-audit/trail); query --help
+  report KIND [options]      Counts, last logons, failed logins, data subjects (needs @otel-audit/trail)
+  verify [--config FILE | --path P] [--key PUBLIC_KEY]
+                             Check the audit files' hash chain and checkpoints; verify --help
+  keygen [--name N] [--out DIR]
+                             Make the key pair that signs the audit files' checkpoints
 
 Options:
   -c, --config FILE          Config file (YAML, OpenTelemetry Collector shape)
@@ -28,7 +37,17 @@ function version(): string {
   return pkg.version;
 }
 
+/** Commands with options of their own. */
+const TOOLS: Record<string, (argv: string[]) => Promise<number>> = {
+  query: (argv) => trailToolCommand('query', argv),
+  report: (argv) => trailToolCommand('report', argv),
+  verify: verifyCommand,
+  keygen: keygenCommand,
+};
+
 export async function main(argv: string[]): Promise<number> {
+  const tool = argv[0] === undefined ? undefined : TOOLS[argv[0]];
+  if (tool !== undefined) return tool(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({

@@ -47,12 +47,16 @@ describe('config loading', () => {
       path: '/archive/archive.jsonl',
       fsync: false,
       rotation: { max_megabytes: 10, max_backups: 5, max_days: 30, localtime: false },
+      dedupe_window: 100_000,
+      chain: { enabled: true, checkpoint_interval: '5m' },
       ...delivery,
     });
     assert.deepEqual(c.exporters[0]!.config, {
       path: './audit.jsonl',
       fsync: true,
       rotation: { max_megabytes: 100, max_backups: 0, max_days: 0, localtime: false },
+      dedupe_window: 100_000,
+      chain: { enabled: true, checkpoint_interval: '5m' },
       ...delivery,
     });
     assert.deepEqual(c.receivers[0]!.config, {

@@ -155,4 +155,30 @@ describe('rotating audit file', () => {
       'audit.jsonl',
     ]);
   });
+
+  it('finds the last uuids written, newest first, across rotated files and read chunks', async () => {
+    const f = new RotatingFile(join(dir, 'audit.jsonl'), policy({ maxBytes: 1024 * 1024 }), logger);
+    await f.open();
+    const uuid = (i: number) => `u-${String(i).padStart(8, '0')}`;
+    const total = 40_000;
+    for (let i = 0; i < total; i += 1000) {
+      let lines = '';
+      for (let k = i; k < i + 1000; k++)
+        lines += `${JSON.stringify({ message_uuid: uuid(k), pad: 'p'.repeat(k % 150) })}\n`;
+      await f.append(lines);
+    }
+    assert.ok((await f.backups()).length >= 2);
+    const recent = await f.recentUuids(30_000, 1 << 30);
+    assert.deepEqual(
+      recent,
+      Array.from({ length: 30_000 }, (_, k) => uuid(total - 1 - k)),
+    );
+    const all = await f.recentUuids(1_000_000, 1 << 30);
+    assert.equal(all.length, total);
+    assert.equal(all.at(-1), uuid(0));
+    const bounded = await f.recentUuids(1_000_000, 100_000);
+    assert.ok(bounded.length > 0 && bounded.length < 2000, `${bounded.length}`);
+    assert.deepEqual(bounded, all.slice(0, bounded.length));
+    await f.close();
+  });
 });

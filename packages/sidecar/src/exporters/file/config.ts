@@ -1,4 +1,5 @@
 import type { SchemaObject } from 'ajv';
+import { DURATION_SCHEMA } from '../../config/schema.js';
 import { deliverySchema, type DeliveryConfig } from '../../delivery/config.js';
 
 export interface FileExporterConfig extends DeliveryConfig {
@@ -15,6 +16,18 @@ export interface FileExporterConfig extends DeliveryConfig {
     max_days: number;
     /** Timestamps in rotated file names in local time instead of UTC. */
     localtime: boolean;
+  };
+  /** Uuids of the last records written that a record must not repeat to be written (0: no dedupe). */
+  dedupe_window: number;
+  /** Tamper evidence: the hash chain over the lines and the checkpoints of it. */
+  chain: {
+    enabled: boolean;
+    /** A checkpoint at least this often while records arrive (and at each rotation and shutdown). */
+    checkpoint_interval: string;
+    /** Signer key (`otel-audit keygen`) that signs the checkpoints; without it they are unsigned. */
+    signing_key_file?: string;
+    /** The checkpoints' first line, naming the log; default `otel-audit/<exporter id>`. */
+    origin?: string;
   };
 }
 
@@ -34,6 +47,18 @@ export const fileExporterSchema: SchemaObject = {
         max_backups: { type: 'integer', minimum: 0, default: 0 },
         max_days: { type: 'number', minimum: 0, default: 0 },
         localtime: { type: 'boolean', default: false },
+      },
+    },
+    dedupe_window: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 100_000 },
+    chain: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        checkpoint_interval: { ...DURATION_SCHEMA, default: '5m' },
+        signing_key_file: { type: 'string', minLength: 1 },
+        origin: { type: 'string', minLength: 1, pattern: '^[^\\n]+$' },
       },
     },
     ...deliverySchema({ numConsumers: 1, batchSize: 1024 }),

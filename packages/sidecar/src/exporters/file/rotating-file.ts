@@ -4,6 +4,8 @@ import { ensureParentDir, syncDir } from '../../storage/fs-util.js';
 import { GroupCommit } from '../../storage/group-commit.js';
 import { shrinkTo, writeFully, type OpenFile } from '../../storage/write-fully.js';
 import type { Logger } from '../../telemetry/logger.js';
+import { Chain, plainLines, type ChainHead, type EncodedLines } from './chain.js';
+import { readLastLine, readTail } from './file-tail.js';
 
 export interface RotationPolicy {
   /** 0: never rotate. */
@@ -16,19 +18,33 @@ export interface RotationPolicy {
   readonly fsync: boolean;
 }
 
+export interface RotatingFileOptions {
+  /** Chain the records' lines (see chain.ts); appends then take records, not raw lines. */
+  readonly chain?: boolean;
+  /** Called right after the active file was renamed to `rotatedTo`, before anything goes into the new one. */
+  readonly onRotate?: (rotatedTo: string) => void;
+}
+
+type Item = { readonly raw: Buffer } | { readonly records: readonly Buffer[] };
+
 /**
  * An append-only line file with size-based rotation (`audit.jsonl` → `audit-2026-11-21T10-00-00.000.jsonl`)
  * and retention of rotated files. Appends from concurrent callers share one write and one fdatasync.
+ * A failed open (e.g. no inodes left when a rotation creates the new file) leaves no handle behind:
+ * the next append opens the file again, so appends recover once the file system does.
  */
 export class RotatingFile {
   private fh: FileHandle | undefined;
-  /** Open for appends (the handle itself is briefly absent while the file rotates). */
+  /** Open for appends (the handle itself may be absent after a failed open: the next flush opens again). */
   private opened = false;
+  /** The last open failed (logged once; recovery is logged). */
+  private openFailing = false;
   /** Exact length of the active file: only bytes known to be written count. */
   private size = 0;
   /** A failed append could not be cut back: bytes past `size` must go before the next append. */
   private tornTail = false;
-  private readonly commit = new GroupCommit<Buffer>((chunks) => this.flush(chunks));
+  private chain: Chain | undefined;
+  private readonly commit = new GroupCommit<Item>((items) => this.flush(items));
   private readonly dir: string;
   private readonly stem: string;
   private readonly ext: string;
@@ -39,6 +55,7 @@ export class RotatingFile {
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
     private readonly openFile: OpenFile = open,
+    private readonly options: RotatingFileOptions = {},
   ) {
     this.dir = dirname(path);
     this.ext = extname(path);
@@ -47,25 +64,55 @@ export class RotatingFile {
 
   async open(): Promise<void> {
     await ensureParentDir(this.path);
-    this.fh = await this.openFile(this.path, 'a+');
-    this.size = await this.repairTornTail(this.fh);
+    await this.reopen();
+    if (this.options.chain) this.chain = Chain.after(await this.lastLine());
     this.opened = true;
     await this.prune();
   }
 
-  /** The last `bytes` of the active file (whole lines only), e.g. to see what was written before a crash. */
-  async tail(bytes: number): Promise<string> {
-    const start = Math.max(0, this.size - bytes);
-    const buf = Buffer.alloc(this.size - start);
-    if (buf.length > 0) await this.fh!.read(buf, 0, buf.length, start);
-    const text = buf.toString('utf8');
-    return start === 0 ? text : text.slice(text.indexOf('\n') + 1);
+  /** Where the chain stands after the last write (undefined without a chain). */
+  chainHead(): ChainHead | undefined {
+    return this.chain?.head();
   }
 
-  /** Appends complete lines; resolves when they are written (and fdatasync'ed if configured). */
+  /** The last `bytes` of the active file (whole lines only), e.g. to see what was written before a crash. */
+  async tail(bytes: number): Promise<string> {
+    if (this.fh === undefined) return '';
+    return readTail(this.fh, this.size, bytes);
+  }
+
+  /**
+   * The uuids at the start of the trail's last lines (`{"message_uuid":"…"`), newest first: at most
+   * `maxCount`, read from at most the last `maxBytes` of the active file and the newest rotated files.
+   */
+  async recentUuids(maxCount: number, maxBytes: number): Promise<string[]> {
+    const uuids: string[] = [];
+    let budget = maxBytes;
+    const files = [...(await this.backups()), this.path];
+    for (let i = files.length - 1; i >= 0 && budget > 0 && uuids.length < maxCount; i--) {
+      const fh = i === files.length - 1 ? this.fh : await open(files[i]!, 'r');
+      if (fh === undefined) continue;
+      try {
+        const size = fh === this.fh ? this.size : (await fh.stat()).size;
+        budget -= await collectUuids(fh, size, Math.min(size, budget), maxCount, uuids);
+      } finally {
+        if (fh !== this.fh) await fh.close();
+      }
+    }
+    return uuids;
+  }
+
+  /** Appends complete lines (unchained files only); resolves when they are written (and fdatasync'ed if configured). */
   append(lines: Buffer | string): Promise<void> {
     if (!this.opened) return Promise.reject(new Error(`${this.path} is not open`));
-    return this.commit.submit(typeof lines === 'string' ? Buffer.from(lines) : lines);
+    if (this.chain !== undefined) return Promise.reject(new Error(`${this.path} is chained: append records`));
+    return this.commit.submit({ raw: typeof lines === 'string' ? Buffer.from(lines) : lines });
+  }
+
+  /** Appends records (each a JSON object without newline) as lines, chained if the file is. */
+  appendRecords(records: readonly Buffer[]): Promise<void> {
+    if (!this.opened) return Promise.reject(new Error(`${this.path} is not open`));
+    return this.commit.submit({ records });
   }
 
   async close(): Promise<void> {
@@ -73,6 +120,44 @@ export class RotatingFile {
     await this.commit.idle();
     await this.fh?.close();
     this.fh = undefined;
+  }
+
+  /** Opens the active file for appending (cutting a partial last line); on failure no handle is kept. */
+  private async reopen(): Promise<void> {
+    let fh: FileHandle;
+    try {
+      fh = await this.openFile(this.path, 'a+');
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (!this.openFailing) this.logger.error({ file: this.path, code: e.code }, 'cannot open the audit file');
+      this.openFailing = true;
+      throw Object.assign(new Error(`cannot open the audit file ${this.path}: ${e.message}`, { cause: err }), {
+        code: e.code,
+      });
+    }
+    try {
+      this.size = await this.repairTornTail(fh);
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      throw err;
+    }
+    this.tornTail = false;
+    this.fh = fh;
+    if (this.openFailing) this.logger.info({ file: this.path }, 'audit file open again');
+    this.openFailing = false;
+  }
+
+  /** The trail's last line: the active file's, or the newest rotated file's if the active one is empty. */
+  private async lastLine(): Promise<Buffer | undefined> {
+    if (this.size > 0) return readLastLine(this.fh!, this.size);
+    const newest = (await this.backups()).at(-1);
+    if (newest === undefined) return undefined;
+    const fh = await open(newest, 'r');
+    try {
+      return await readLastLine(fh, (await fh.stat()).size);
+    } finally {
+      await fh.close();
+    }
   }
 
   /**
@@ -108,8 +193,22 @@ export class RotatingFile {
     await fh.sync();
   }
 
-  private async flush(chunks: Buffer[]): Promise<void> {
-    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  private encode(items: readonly Item[]): EncodedLines {
+    if (this.chain !== undefined) return this.chain.encode(items.flatMap((i) => ('records' in i ? i.records : [])));
+    const buffers: Buffer[] = [];
+    let bytes = 0;
+    for (const item of items) {
+      const lines = 'raw' in item ? { buffers: [item.raw], bytes: item.raw.length } : plainLines(item.records);
+      buffers.push(...lines.buffers);
+      bytes += lines.bytes;
+    }
+    return { buffers, bytes, commit: () => undefined };
+  }
+
+  private async flush(items: Item[]): Promise<void> {
+    const encoded = this.encode(items);
+    const data = encoded.buffers.length === 1 ? encoded.buffers[0]! : Buffer.concat(encoded.buffers, encoded.bytes);
+    if (this.fh === undefined) await this.reopen();
     if (this.tornTail) {
       this.size = await shrinkTo(this.fh!, this.size);
       this.tornTail = false;
@@ -133,22 +232,29 @@ export class RotatingFile {
       throw err;
     }
     this.size = before + data.length;
+    encoded.commit();
   }
 
+  /** Renames the active file away and opens a new one; throws (with no handle kept) if that open fails. */
   private async rotate(): Promise<void> {
-    await this.fh!.close();
+    const old = this.fh!;
     this.fh = undefined;
-    let target: string | undefined;
+    await old
+      .close()
+      .catch((err: unknown) => this.logger.warn({ err, file: this.path }, 'closing the audit file failed'));
+    let target: string;
     try {
       target = await this.freeBackupName();
       await rename(this.path, target);
-    } finally {
-      // Whatever happened, keep an open file: after a failed rename we go on appending to the old one.
-      this.fh = await this.openFile(this.path, 'a+');
-      this.size = (await this.fh.stat()).size;
+    } catch (err) {
+      // Go on appending to the old file.
+      await this.reopen();
+      throw err;
     }
-    await syncDir(this.dir);
+    this.options.onRotate?.(target);
     this.logger.info({ file: this.path, rotatedTo: target }, 'rotated audit file');
+    await this.reopen();
+    await syncDir(this.dir);
     await this.prune();
   }
 
@@ -171,16 +277,7 @@ export class RotatingFile {
 
   /** Rotated files of this file, oldest first: by timestamp, then by the `.n` of same-millisecond rotations. */
   async backups(): Promise<string[]> {
-    const prefix = `${this.stem}-`;
-    const pattern = /^(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3})(?:\.(\d+))?$/;
-    const found: { name: string; stamp: string; n: number }[] = [];
-    for (const name of await readdir(this.dir)) {
-      if (!name.startsWith(prefix) || !name.endsWith(this.ext)) continue;
-      const m = pattern.exec(name.slice(prefix.length, name.length - this.ext.length));
-      if (m) found.push({ name, stamp: m[1]!, n: Number(m[2] ?? 0) });
-    }
-    found.sort((a, b) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : a.n - b.n));
-    return found.map((f) => join(this.dir, f.name));
+    return rotatedFiles(this.path, await readdir(this.dir));
   }
 
   private async prune(): Promise<void> {
@@ -201,6 +298,67 @@ export class RotatingFile {
     }
     if (doomed.size > 0) await syncDir(this.dir);
   }
+}
+
+const UUID_AT_START = /^\{"message_uuid":"([^"]+)"/;
+const RECENT_CHUNK = 1024 * 1024;
+
+/** Adds the uuids of the lines in the last `bytes` of a file (newest first) to `out`, up to `maxCount`; returns the bytes read. */
+async function collectUuids(
+  fh: FileHandle,
+  size: number,
+  bytes: number,
+  maxCount: number,
+  out: string[],
+): Promise<number> {
+  const stop = size - bytes;
+  let end = size;
+  // The start of the line that the region read before began in the middle of.
+  let carry = Buffer.alloc(0);
+  while (end > stop && out.length < maxCount) {
+    const start = Math.max(stop, end - RECENT_CHUNK);
+    const chunk = Buffer.alloc(end - start);
+    await fh.read(chunk, 0, chunk.length, start);
+    const text = carry.length === 0 ? chunk : Buffer.concat([chunk, carry]);
+    const firstNl = text.indexOf(0x0a);
+    // Lines after the first newline are whole; the part before it is whole only at the file's start.
+    const from = start === 0 ? 0 : firstNl + 1;
+    const lines: Buffer[] = [];
+    for (let pos = from; pos < text.length;) {
+      const nl = text.indexOf(0x0a, pos);
+      if (nl < 0) break;
+      lines.push(text.subarray(pos, Math.min(nl, pos + 200)));
+      pos = nl + 1;
+    }
+    for (let i = lines.length - 1; i >= 0 && out.length < maxCount; i--) {
+      const m = UUID_AT_START.exec(lines[i]!.toString('utf8'));
+      if (m) out.push(m[1]!);
+    }
+    carry = firstNl < 0 ? text : text.subarray(0, firstNl + 1);
+    end = start;
+  }
+  return size - end;
+}
+
+const STAMP = /^(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3})(?:\.(\d+))?$/;
+
+/**
+ * The rotated files of the audit file `path` among the directory entries `names`, oldest first (as
+ * full paths). With `gzipped`, `<name>.gz` (a rotated file compressed by hand) counts as well.
+ */
+export function rotatedFiles(path: string, names: readonly string[], gzipped = false): string[] {
+  const dir = dirname(path);
+  const ext = extname(path);
+  const prefix = `${basename(path, ext)}-`;
+  const found: { name: string; stamp: string; n: number }[] = [];
+  for (const name of names) {
+    const plain = gzipped && name.endsWith(`${ext}.gz`) ? name.slice(0, -3) : name;
+    if (!plain.startsWith(prefix) || !plain.endsWith(ext)) continue;
+    const m = STAMP.exec(plain.slice(prefix.length, plain.length - ext.length));
+    if (m) found.push({ name, stamp: m[1]!, n: Number(m[2] ?? 0) });
+  }
+  found.sort((a, b) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : a.n - b.n));
+  return found.map((f) => join(dir, f.name));
 }
 
 function localIso(d: Date): string {

@@ -1,20 +1,37 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { access, open, type FileHandle } from 'node:fs/promises';
 import type { OpenFile } from '../../../src/storage/write-fully.js';
 
 /**
  * A pretend disk for real files: handles opened through `open` write only what `space` allows (like
  * write(2) on a full file system: a short write without an error, then ENOSPC once nothing fits), at
  * most `maxPerWrite` bytes per call, and fail the next `failDatasync` / `failTruncate` calls with EIO.
+ * With `noInodes`, opening a file that does not exist yet fails with ENOSPC (as creat(2) does when
+ * the file system has no free inodes); `failOpen` fails the next opens with EMFILE.
  */
 export class FaultyDisk {
   space = Infinity;
   maxPerWrite = Infinity;
   failDatasync = 0;
   failTruncate = 0;
+  noInodes = false;
+  failOpen = 0;
   /** write/writev calls that wrote fewer bytes than asked. */
   shortWrites = 0;
+  /** Opens refused (noInodes or failOpen). */
+  refusedOpens = 0;
 
-  readonly open: OpenFile = async (path, flags) => this.wrap(await open(path, flags));
+  readonly open: OpenFile = async (path, flags) => {
+    if (this.failOpen > 0) {
+      this.failOpen--;
+      this.refusedOpens++;
+      throw errno('EMFILE', `too many open files, open '${path}'`, 'open');
+    }
+    if (this.noInodes && !(await exists(path))) {
+      this.refusedOpens++;
+      throw errno('ENOSPC', `no space left on device, open '${path}'`, 'open');
+    }
+    return this.wrap(await open(path, flags));
+  };
 
   private wrap(fh: FileHandle): FileHandle {
     const writeSome = async (data: Buffer): Promise<number> => {
@@ -60,6 +77,15 @@ export class FaultyDisk {
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

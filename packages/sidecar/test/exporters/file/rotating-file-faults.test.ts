@@ -81,3 +81,66 @@ describe('rotating audit file on a failing disk', () => {
     await assertLines(line(1) + line(2));
   });
 });
+
+describe('rotating audit file when files cannot be created', () => {
+  let dir: string;
+  let path: string;
+  let disk: FaultyDisk;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'otel-audit-file-inodes-'));
+    path = join(dir, 'audit.jsonl');
+    disk = new FaultyDisk();
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const allLines = async (file: RotatingFile) => {
+    const files = [...(await file.backups()), path];
+    const texts = await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => '')));
+    return texts.join('');
+  };
+
+  it('fails a rotation that cannot create the new file with the path and errno, and recovers when inodes return', async () => {
+    const file = new RotatingFile(path, { ...policy, maxBytes: 200 }, logger, undefined, disk.open);
+    await file.open();
+    try {
+      let expected = '';
+      for (let i = 0; i < 3; i++) {
+        await file.append(line(i));
+        expected += line(i);
+      }
+      disk.noInodes = true;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        await assert.rejects(file.append(line(3)), (err: NodeJS.ErrnoException) => {
+          assert.equal(err.code, 'ENOSPC');
+          assert.match(err.message, new RegExp(`cannot open the audit file ${path.replace(/[.]/g, '\\.')}: ENOSPC`));
+          return true;
+        });
+      }
+      assert.equal(disk.refusedOpens, 3);
+      disk.noInodes = false;
+      await file.append(line(3));
+      await file.append(line(4));
+      expected += line(3) + line(4);
+      assert.equal(await allLines(file), expected);
+      assert.equal(await readFile(path, 'utf8'), line(3) + line(4));
+    } finally {
+      await file.close();
+    }
+  });
+
+  it('goes on appending when reopening the file after a failed rename fails once', async () => {
+    const file = new RotatingFile(path, { ...policy, maxBytes: 200 }, logger, undefined, disk.open);
+    await file.open();
+    try {
+      for (let i = 0; i < 3; i++) await file.append(line(i));
+      disk.failOpen = 1; // the open of the new file after the rename
+      await assert.rejects(file.append(line(3)), { code: 'EMFILE' });
+      await file.append(line(3));
+      assert.equal(await allLines(file), line(0) + line(1) + line(2) + line(3));
+    } finally {
+      await file.close();
+    }
+  });
+});
