@@ -39,6 +39,11 @@ const PACKAGE_ZONES = [
     from: './packages/sidecar/src',
     message: 'the SDK must not depend on the sidecar (they share only @otel-audit/semconv).',
   },
+  {
+    target: './packages/trail/src',
+    from: ['./packages/sidecar/src', './packages/sdk/src'],
+    message: 'the trail tools read the file format only; the sidecar loads them, not the other way round.',
+  },
 ];
 
 function sidecarZones() {
