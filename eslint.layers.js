@@ -13,6 +13,7 @@ export const SIDECAR_LAYERS = {
   model: [],
   util: [],
   storage: [],
+  trail: [],
   telemetry: ['util'],
   config: ['util', 'telemetry'],
   http: ['config', 'util'],
