@@ -181,7 +181,7 @@ export class SapRetrievalServer {
   constructor(private readonly options: RetrievalServerOptions) {}
 
   async start(): Promise<void> {
-    this.api = createServer((req, res) => void this.handleApi(req, res));
+    this.api = createServer((req, res) => this.handleApi(req, res));
     this.uaa = createServer((req, res) => void this.handleToken(req, res));
     const listen = (s: Server) =>
       new Promise<number>((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port)));
