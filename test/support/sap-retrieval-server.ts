@@ -168,6 +168,8 @@ export class SapRetrievalServer {
   readonly tokenScript: ScriptedReply[] = [];
   /** Handles that came back changed or with another window. */
   badHandles = 0;
+  /** When the first API request arrived (epoch ms; 0: none yet). */
+  firstRequestAt = 0;
   private readonly records: StoredRecord[] = [];
   private sorted = true;
   private readonly tokens = new Map<string, number>();
@@ -275,6 +277,7 @@ export class SapRetrievalServer {
 
   private handleApi(req: IncomingMessage, res: ServerResponse): void {
     this.apiRequests++;
+    this.firstRequestAt ||= Date.now();
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       this.statuses.push(status);
       if (status === 204) res.writeHead(204, headers).end();

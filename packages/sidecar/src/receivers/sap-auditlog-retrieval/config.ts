@@ -55,7 +55,7 @@ export const retrievalSchema: SchemaObject = {
     start_at: { type: 'string', minLength: 1, default: '24h' },
     max_window: { ...DURATION_SCHEMA, default: '1h' },
     categories: { type: 'array', items: { enum: [...CATEGORIES] }, uniqueItems: true, default: [] },
-    max_requests_per_second: { type: 'number', exclusiveMinimum: 0, maximum: 40, default: 4 },
+    max_requests_per_second: { type: 'number', exclusiveMinimum: 0, maximum: 1000, default: 4 },
     timeout: { ...DURATION_SCHEMA, default: '60s' },
     reload_interval: { ...DURATION_SCHEMA, default: '30s' },
     tls: tlsClientSchema({ clientCertificate: false }),

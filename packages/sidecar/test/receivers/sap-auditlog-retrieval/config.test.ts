@@ -79,7 +79,7 @@ describe('sap_auditlog_retrieval config', () => {
   it('reports every mistake with its key path', () => {
     assert.deepEqual(problems('bad_values.yaml'), [
       'bad_values.yaml:8:18: receivers.sap_auditlog_retrieval/a.categories[0]: must be one of: "audit.security-events", "audit.configuration", "audit.data-access", "audit.data-modification"',
-      'bad_values.yaml:9:5: receivers.sap_auditlog_retrieval/a.max_requests_per_second: must be <= 40',
+      'bad_values.yaml:9:5: receivers.sap_auditlog_retrieval/a.max_requests_per_second: must be <= 1000',
       'bad_values.yaml:10:3: receivers.sap_auditlog_retrieval/b: missing required key "system_id"',
       'bad_values.yaml:12:5: receivers.sap_auditlog_retrieval/b.poll_intervall: unknown key (did you mean "poll_interval"?)',
       'bad_values.yaml:13:5: receivers.sap_auditlog_retrieval/b.user: unknown key (known keys: binding, binding_name, url, uaa, system_id, poll_interval, ingest_delay, overlap, start_at, max_window, categories, max_requests_per_second, timeout, reload_interval, tls)',
@@ -90,7 +90,7 @@ describe('sap_auditlog_retrieval config', () => {
   it('checks start_at, overlap and max_window once the schema holds', () => {
     const text = readFileSync(TESTDATA + 'bad_values.yaml', 'utf8')
       .replace('[audit.security-event]', '[audit.security-events]')
-      .replace('max_requests_per_second: 100', 'max_requests_per_second: 8');
+      .replace('max_requests_per_second: 5000', 'max_requests_per_second: 8');
     let found: string[] = [];
     try {
       parseConfig(text, { source: 'b', registry: defaultRegistry(), baseDir: '/work' });
