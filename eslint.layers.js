@@ -16,14 +16,15 @@ export const SIDECAR_LAYERS = {
   telemetry: ['util'],
   config: ['util', 'telemetry'],
   http: ['config', 'util'],
+  sap: ['config', 'http', 'util', 'telemetry', 'model'],
   'component.ts': ['model', 'config', 'telemetry'],
   otlp: ['model', 'util'],
   pipeline: ['model', 'otlp'],
   spool: ['model', 'storage', 'telemetry', 'util'],
   deadletter: ['model', 'storage'],
   delivery: ['component.ts', 'model', 'spool', 'config', 'telemetry', 'util'],
-  receivers: ['component.ts', 'model', 'otlp', 'config', 'http', 'telemetry', 'util'],
-  exporters: ['component.ts', 'model', 'config', 'delivery/config.ts', 'http', 'storage', 'telemetry', 'util'],
+  receivers: ['component.ts', 'model', 'otlp', 'config', 'http', 'sap', 'storage', 'telemetry', 'util'],
+  exporters: ['component.ts', 'model', 'config', 'delivery/config.ts', 'http', 'sap', 'storage', 'telemetry', 'util'],
   replay: ['component.ts', 'model', 'config', 'deadletter', 'otlp', 'pipeline', 'telemetry', 'util'],
 };
 

@@ -34,6 +34,7 @@ describe('otel-audit CLI', () => {
         SPLUNK_HEC_TOKEN: 't',
         SPLUNK_HEC_ENDPOINT: 'https://splunk.example:8088',
         OTEL_AUDIT_AUTH_TOKEN: 't',
+        SAP_SYSTEM_ID: 'prod-eu10',
       });
       assert.equal(r.code, 0, `${f}: ${r.stdout}${r.stderr}`);
       assert.match(r.stdout, /valid \(pipeline audit: /);

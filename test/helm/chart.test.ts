@@ -230,7 +230,8 @@ for (const c of cases) {
           assert.ok(found, 'the pod has an otel-audit container');
           const r = await cliValidate(file, podEnvironment(found.container));
           assert.equal(r.code, 0, r.output);
-          assert.match(r.output, /valid \(pipeline audit: otlp → /);
+          const receiver = c.id.startsWith('retrieval') ? 'sap_auditlog_retrieval' : 'otlp';
+          assert.match(r.output, new RegExp(`valid \\(pipeline audit: ${receiver} → `));
         }
       } finally {
         await cleanup();
@@ -306,7 +307,57 @@ for (const c of cases) {
       }
     });
 
-    if (c.chart === CHART_DIR && !c.id.startsWith('sidecar')) {
+    if (c.chart === CHART_DIR && c.id.startsWith('retrieval')) {
+      it('runs one puller replica on its own spool and checkpoint volume, with no Service and no sap_auditlog', () => {
+        const { config } = configOf(manifests);
+        const deployments = objects.filter((o) => o['kind'] === 'Deployment' || o['kind'] === 'StatefulSet');
+        assert.equal(deployments.length, 1);
+        const d = deployments[0]!;
+        assert.equal(d['kind'], 'Deployment');
+        assert.equal(d['spec'].replicas, 1, 'one replica per subaccount');
+        assert.equal(d['spec'].strategy.type, 'Recreate', 'never two pods on one storage directory');
+        assert.ok(
+          !objects.some((o) => ['Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'].includes(o['kind'])),
+        );
+        // The receiver and no OTLP: nothing listens but the telemetry port.
+        assert.deepEqual(Object.keys(config['receivers']), ['sap_auditlog_retrieval']);
+        const receiver = config['receivers'].sap_auditlog_retrieval as K8sObject;
+        assert.ok(String(receiver['system_id']).length > 0);
+        assert.ok(!('sap_auditlog' in config['exporters']), 'never back to SAP');
+        const spec = podSpec(d)!;
+        const container = otelAuditContainer(spec)!.container;
+        assert.deepEqual(
+          (container['ports'] as K8sObject[]).map((p) => p['name']),
+          ['metrics'],
+        );
+        assert.equal(container['lifecycle'], undefined, 'no preStop: no Service to leave');
+        const values = parse(readFileSync(c.values![0]!, 'utf8')) as K8sObject;
+        const data = (spec['volumes'] as K8sObject[]).find((v) => v['name'] === 'otel-audit-data')!;
+        if (values['persistence']?.enabled === false) {
+          assert.ok(data['emptyDir'], 'without persistence: an emptyDir');
+        } else {
+          const claim = objects.find((o) => o['kind'] === 'PersistentVolumeClaim');
+          assert.ok(claim, 'a PersistentVolumeClaim holds the spool and the checkpoint');
+          assert.equal(data['persistentVolumeClaim']?.claimName, claim['metadata'].name);
+          assert.deepEqual(claim['spec'].accessModes, ['ReadWriteOnce']);
+          assert.equal(claim['metadata'].annotations?.['helm.sh/resource-policy'], 'keep');
+        }
+        // Credentials: a mounted binding under SERVICE_BINDING_ROOT, or the key's fields from a Secret.
+        const env = (container['env'] ?? []) as K8sObject[];
+        if (receiver['binding'] === 'service_binding') {
+          assert.equal(env.find((e) => e['name'] === 'SERVICE_BINDING_ROOT')?.['value'], '/bindings');
+          assert.ok(
+            (container['volumeMounts'] as K8sObject[]).some(
+              (m) => m['mountPath'] === `/bindings/${String(receiver['binding_name'])}`,
+            ),
+          );
+        } else {
+          assert.ok(env.some((e) => e['name'] === 'SAP_RETRIEVAL_URL' && e['valueFrom']?.secretKeyRef));
+        }
+      });
+    }
+
+    if (c.chart === CHART_DIR && !c.id.startsWith('sidecar') && !c.id.startsWith('retrieval')) {
       it('gives each gateway replica its own spool volume and exposes OTLP safely', () => {
         const { config } = configOf(manifests);
         const workloads = objects.filter((o) => o['kind'] === 'StatefulSet' || o['kind'] === 'Deployment');

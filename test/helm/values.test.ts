@@ -178,6 +178,28 @@ describe('chart checks at render time', () => {
     assert.match(r.stderr, /otel-audit\.sidecar is for mode: sidecar/);
   });
 
+  it('refuses a retrieval puller without a system id or credentials, or that would write back to SAP', async () => {
+    const retrieval = join(CI_VALUES_DIR, 'retrieval-splunk-values.yaml');
+    await fails('retrieval:\n  systemId: ""\n', /retrieval\.systemId is required/, retrieval);
+    await fails(
+      'retrieval:\n  serviceBinding:\n    secretName: ""\n',
+      /retrieval\.serviceBinding\.secretName is required/,
+      retrieval,
+    );
+    await fails(
+      'exporters:\n  sapAuditlog:\n    enabled: true\n    serviceBinding:\n      secretName: b\n',
+      /exporters\.sapAuditlog cannot be enabled in retrieval mode: records retrieved from SAP Audit Log Service would be written back to it/,
+      retrieval,
+    );
+    const errs = errors(
+      await coalesced([retrieval, await valuesFile('retrieval:\n  categories: [audit.security-event]\n')]),
+    );
+    assert.ok(
+      errs.some((e) => e.instancePath === '/retrieval/categories/0' && e.keyword === 'enum'),
+      describeErrors(errs),
+    );
+  });
+
   it('renders the ServiceMonitor only when enabled and only for the gateway', async () => {
     const kinds = async (yaml: string) =>
       [

@@ -84,6 +84,8 @@ app.kubernetes.io/part-of: otel-audit
 {{- .Values.config.storage.maxSize }}
 {{- else if eq .Values.mode "sidecar" }}
 {{- "512MiB" }}
+{{- else if eq .Values.mode "retrieval" }}
+{{- "1GiB" }}
 {{- else }}
 {{- "4GiB" }}
 {{- end }}
@@ -116,6 +118,26 @@ Checks that values fit together (what values.schema.json cannot express). Render
 {{- fail "exporters.splunkHec.tokenSecret.name is required: a Secret holding the HEC token" }}
 {{- end }}
 {{- end }}
+{{- if eq $v.mode "retrieval" }}
+{{- $r := $v.retrieval }}
+{{- if not $r.systemId }}
+{{- fail "retrieval.systemId is required: it names the subaccount (Splunk source, resource of every record)" }}
+{{- end }}
+{{- if $e.sapAuditlog.enabled }}
+{{- fail "exporters.sapAuditlog cannot be enabled in retrieval mode: records retrieved from SAP Audit Log Service would be written back to it" }}
+{{- end }}
+{{- if eq $r.credentials "serviceBinding" }}
+{{- if not $r.serviceBinding.secretName }}
+{{- fail "retrieval.serviceBinding.secretName is required: the Secret of the SAP BTP ServiceBinding for the auditlog-management service" }}
+{{- end }}
+{{- else if not $r.existingSecret.name }}
+{{- fail "retrieval.existingSecret.name is required with credentials: existingSecret" }}
+{{- end }}
+{{- $timeout := include "otel-audit.durationSeconds" $v.config.shutdownTimeout | float64 }}
+{{- if lt (float64 $v.terminationGracePeriodSeconds) (addf $timeout 10) }}
+{{- fail (printf "terminationGracePeriodSeconds (%v) must be at least config.shutdownTimeout + 10 s" $v.terminationGracePeriodSeconds) }}
+{{- end }}
+{{- end }}
 {{- if eq $v.mode "gateway" }}
 {{- if not (or $v.gateway.tls.secretName $v.gateway.auth.secretName $v.gateway.insecure) }}
 {{- fail "gateway mode listens on all interfaces: set gateway.tls.secretName and/or gateway.auth.secretName, or gateway.insecure=true (e.g. behind a service mesh with mTLS)" }}
@@ -143,7 +165,38 @@ referenced as ${env:NAME} and come from Secrets through the container's environm
 {{- $any := ternary (printf "[%s]" $v.listenAddress) $v.listenAddress (contains ":" $v.listenAddress) }}
 {{- $host := ternary $any "127.0.0.1" (eq $v.mode "gateway") }}
 {{- $exporters := list -}}
+{{- $receiver := ternary "sap_auditlog_retrieval" "otlp" (eq $v.mode "retrieval") -}}
 receivers:
+  {{- if eq $v.mode "retrieval" }}
+  {{- with $v.retrieval }}
+  sap_auditlog_retrieval:
+    {{- if eq .credentials "serviceBinding" }}
+    binding: service_binding
+    binding_name: {{ .serviceBinding.name | quote }}
+    {{- else }}
+    binding: config
+    url: ${env:SAP_RETRIEVAL_URL}
+    uaa:
+      clientid: ${env:SAP_RETRIEVAL_UAA_CLIENTID}
+      {{- if eq .existingSecret.credentialType "x509" }}
+      credential-type: x509
+      certurl: ${env:SAP_RETRIEVAL_UAA_CERTURL}
+      certificate: ${env:SAP_RETRIEVAL_UAA_CERTIFICATE}
+      key: ${env:SAP_RETRIEVAL_UAA_KEY}
+      {{- else }}
+      url: ${env:SAP_RETRIEVAL_UAA_URL}
+      clientsecret: ${env:SAP_RETRIEVAL_UAA_CLIENTSECRET}
+      {{- end }}
+    {{- end }}
+    system_id: {{ .systemId | quote }}
+    poll_interval: {{ .pollInterval | quote }}
+    ingest_delay: {{ .ingestDelay | quote }}
+    overlap: {{ .overlap | quote }}
+    start_at: {{ .startAt | quote }}
+    categories: {{ toJson .categories }}
+    max_requests_per_second: {{ .maxRequestsPerSecond | toJson }}
+  {{- end }}
+  {{- else }}
   otlp:
     protocols:
       {{- range $protocol, $port := dict "grpc" $v.ports.otlpGrpc "http" $v.ports.otlpHttp }}
@@ -168,6 +221,7 @@ receivers:
         {{- end }}
         {{- end }}
       {{- end }}
+  {{- end }}
 exporters:
   {{- with $v.exporters.file }}
   {{- if .enabled }}
@@ -246,7 +300,7 @@ service:
       level: {{ $v.config.logLevel }}
   pipelines:
     audit:
-      receivers: [otlp]
+      receivers: [{{ $receiver }}]
       exporters: {{ toJson $exporters }}
 {{- end }}
 
@@ -267,9 +321,34 @@ service:
 
 {{- define "otel-audit.env" -}}
 {{- $e := .Values.exporters }}
-{{- with ternary .Values.sidecar.nodeOptions .Values.gateway.nodeOptions (eq .Values.mode "sidecar") }}
+{{- with (get (dict "sidecar" .Values.sidecar.nodeOptions "gateway" .Values.gateway.nodeOptions) .Values.mode) }}
 - name: NODE_OPTIONS
   value: {{ . | quote }}
+{{- end }}
+{{- if eq .Values.mode "retrieval" }}
+{{- $r := .Values.retrieval }}
+{{- if eq $r.credentials "serviceBinding" }}
+- name: SERVICE_BINDING_ROOT
+  value: /bindings
+{{- else }}
+{{- $s := $r.existingSecret }}
+{{- $vars := dict "SAP_RETRIEVAL_URL" $s.keys.url "SAP_RETRIEVAL_UAA_CLIENTID" $s.keys.clientid }}
+{{- if eq $s.credentialType "x509" }}
+{{- $_ := set $vars "SAP_RETRIEVAL_UAA_CERTURL" $s.keys.certurl }}
+{{- $_ := set $vars "SAP_RETRIEVAL_UAA_CERTIFICATE" $s.keys.certificate }}
+{{- $_ := set $vars "SAP_RETRIEVAL_UAA_KEY" $s.keys.key }}
+{{- else }}
+{{- $_ := set $vars "SAP_RETRIEVAL_UAA_URL" $s.keys.uaaUrl }}
+{{- $_ := set $vars "SAP_RETRIEVAL_UAA_CLIENTSECRET" $s.keys.clientsecret }}
+{{- end }}
+{{- range $name := keys $vars | sortAlpha }}
+- name: {{ $name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $s.name }}
+      key: {{ get $vars $name }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- if $e.sapAuditlog.enabled }}
 {{- if eq $e.sapAuditlog.credentials "serviceBinding" }}
@@ -326,6 +405,11 @@ service:
   secret:
     secretName: {{ $v.exporters.sapAuditlog.serviceBinding.secretName }}
 {{- end }}
+{{- if and (eq $v.mode "retrieval") (eq $v.retrieval.credentials "serviceBinding") }}
+- name: otel-audit-retrieval-binding
+  secret:
+    secretName: {{ $v.retrieval.serviceBinding.secretName }}
+{{- end }}
 {{- if $v.exporters.splunkHec.enabled }}
 - name: otel-audit-splunk-token
   secret:
@@ -375,6 +459,11 @@ service:
   mountPath: /bindings/{{ $v.exporters.sapAuditlog.serviceBinding.name }}
   readOnly: true
 {{- end }}
+{{- if and (eq $v.mode "retrieval") (eq $v.retrieval.credentials "serviceBinding") }}
+- name: otel-audit-retrieval-binding
+  mountPath: /bindings/{{ $v.retrieval.serviceBinding.name }}
+  readOnly: true
+{{- end }}
 {{- if $v.exporters.splunkHec.enabled }}
 - name: otel-audit-splunk-token
   mountPath: /etc/otel-audit/splunk-token
@@ -405,7 +494,7 @@ args:
 restartPolicy: Always
 {{- end }}
 ports:
-  {{- if not $sidecar }}
+  {{- if eq $v.mode "gateway" }}
   - name: otlp-grpc
     containerPort: {{ int64 $v.ports.otlpGrpc }}
     protocol: TCP
@@ -443,7 +532,7 @@ readinessProbe:
   timeoutSeconds: {{ int64 .readiness.timeoutSeconds }}
   failureThreshold: {{ int64 .readiness.failureThreshold }}
 {{- end }}
-{{- if and (not $sidecar) $v.gateway.preStopSleepSeconds }}
+{{- if and (eq $v.mode "gateway") $v.gateway.preStopSleepSeconds }}
 lifecycle:
   preStop:
     {{- if semverCompare ">=1.30-0" .Capabilities.KubeVersion.Version }}

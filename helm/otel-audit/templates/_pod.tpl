@@ -1,4 +1,4 @@
-{{/* The gateway's pod template (Deployment or StatefulSet). */}}
+{{/* The pod template of the gateway (Deployment or StatefulSet) and of the retrieval Deployment. */}}
 {{- define "otel-audit.podTemplate" -}}
 {{- $v := .Values -}}
 metadata:
@@ -33,6 +33,10 @@ spec:
     - name: otel-audit-data
       emptyDir:
         sizeLimit: {{ $v.persistence.emptyDirSizeLimit }}
+    {{- else if eq $v.mode "retrieval" }}
+    - name: otel-audit-data
+      persistentVolumeClaim:
+        claimName: {{ include "otel-audit.fullname" . }}-data
     {{- end }}
   {{- with $v.nodeSelector }}
   nodeSelector:

@@ -1,6 +1,6 @@
 import type { SchemaObject } from 'ajv';
 import type { ConfigProblem } from './config/problems.js';
-import type { LogsConsumer } from './model/consume.js';
+import type { PipelineConsumer } from './model/consume.js';
 import type { RequestLimits } from './model/limits.js';
 import type { SpooledRecord } from './model/spooled-record.js';
 import type { Logger } from './telemetry/logger.js';
@@ -18,9 +18,20 @@ export interface ComponentContext {
   readonly id: string;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /**
+   * A directory of the component's own under the storage directory (`<storage>/state/<id>/`, the id
+   * URL-encoded), for state that must survive restarts next to the spool (a receiver's checkpoint).
+   * Not created until the component creates it.
+   */
+  readonly stateDirectory: string;
 }
 
 export interface Receiver {
+  /**
+   * Called before any exporter starts (nothing is delivered or deleted from the spool yet): a
+   * receiver finishes here what a crash interrupted, e.g. finds out which records it had stored.
+   */
+  prepare?(): Promise<void>;
   start(): Promise<void>;
   /** Stops accepting requests and waits for the ones in flight. */
   shutdown(): Promise<void>;
@@ -59,11 +70,21 @@ interface FactoryBase<C> {
 }
 
 export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {
-  create(config: C, ctx: ComponentContext, consumer: LogsConsumer): Receiver;
+  /**
+   * What kind of records the receiver produces, for the exporters that refuse some (`refuses`);
+   * unset: audit records of ours.
+   */
+  readonly produces?: string;
+  create(config: C, ctx: ComponentContext, consumer: PipelineConsumer): Receiver;
   /** The limits a receiver of OTLP requests applies (replay re-validates dead letters under the widest). */
   requestLimits?(config: C): RequestLimits;
 }
 
 export interface ExporterFactory<C = unknown> extends FactoryBase<C> {
+  /**
+   * Kinds of records (a receiver factory's `produces`) the exporter must not get, with the reason:
+   * `validate` refuses a pipeline that would send them to it.
+   */
+  readonly refuses?: Readonly<Record<string, string>>;
   create(config: C, ctx: ComponentContext): Exporter;
 }

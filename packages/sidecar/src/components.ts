@@ -3,6 +3,7 @@ import { fileExporterFactory } from './exporters/file/factory.js';
 import { sapAuditLogExporterFactory } from './exporters/sap-auditlog/factory.js';
 import { splunkHecExporterFactory } from './exporters/splunk-hec/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
+import { sapAuditLogRetrievalReceiverFactory } from './receivers/sap-auditlog-retrieval/factory.js';
 
 /** Every component type the sidecar knows, by the `type` used in config ids (`type` or `type/name`). */
 export interface ComponentRegistry {
@@ -12,7 +13,10 @@ export interface ComponentRegistry {
 
 export function defaultRegistry(): ComponentRegistry {
   return {
-    receivers: new Map<string, ReceiverFactory>([[otlpReceiverFactory.type, otlpReceiverFactory]]),
+    receivers: new Map<string, ReceiverFactory>([
+      [otlpReceiverFactory.type, otlpReceiverFactory],
+      [sapAuditLogRetrievalReceiverFactory.type, sapAuditLogRetrievalReceiverFactory],
+    ]),
     exporters: new Map<string, ExporterFactory>([
       [fileExporterFactory.type, fileExporterFactory],
       [sapAuditLogExporterFactory.type, sapAuditLogExporterFactory],

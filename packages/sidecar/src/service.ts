@@ -1,16 +1,19 @@
+import { join } from 'node:path';
 import type { ComponentContext, Exporter, Receiver } from './component.js';
 import { defaultRegistry, type ComponentRegistry } from './components.js';
 import type { ServiceConfig } from './config/load.js';
 import { retryPolicy, type DeliveryConfig } from './delivery/config.js';
 import { ExporterQueue } from './delivery/exporter-queue.js';
-import type { ConsumeResult, LogsConsumer } from './model/consume.js';
+import type { ConsumeResult, PipelineConsumer, StoreMark, StoredSince } from './model/consume.js';
+import type { RetrievedRecord } from './model/local-record.js';
 import type { RecordLimits } from './model/limits.js';
 import type { LogsRequest } from './model/otlp-logs.js';
-import { openStorage, type Storage } from './open-storage.js';
+import { openStorage, storagePaths, type Storage } from './open-storage.js';
 import { AuditPipeline } from './pipeline/pipeline.js';
 import { SpoolSink } from './pipeline/spool-sink.js';
 import { replayDeadLetters, replayLimits, type ReplayFilter, type ReplayResult } from './replay/replay.js';
 import { ReplayRequestWatcher } from './replay/replay-requests.js';
+import { retrievedSince } from './spool/stored-since.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
 import { TelemetryServer } from './telemetry/server.js';
@@ -22,6 +25,11 @@ export interface StartOptions {
 }
 
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
+/** `<storage>/state/<id>/`: the id URL-encoded, so `type/name` stays one directory and cannot climb out. */
+export function componentStateDirectory(storageDirectory: string, id: string): string {
+  return join(storageDirectory, 'state', encodeURIComponent(id));
+}
 
 /**
  * A running otel-audit: receivers → pipeline → spool → one queue per exporter → exporters, plus
@@ -77,7 +85,23 @@ export class Service {
     this.cleanups.push(() => storage.close());
     const { spool, deadLetters } = storage;
 
-    const context = (id: string): ComponentContext => ({ id, logger, metrics });
+    const context = (id: string): ComponentContext => ({
+      id,
+      logger,
+      metrics,
+      stateDirectory: componentStateDirectory(storage.directory, id),
+    });
+    // Receivers are created and prepared (crash recovery against the spool) before any exporter
+    // can deliver records and let the spool delete them; they start taking records last.
+    const sink = new SpoolSink(spool);
+    const pipeline = new AuditPipeline(sink, deadLetters);
+    const receivers = config.receivers.map((c) => ({
+      id: c.id,
+      receiver: registry.receivers
+        .get(c.type)!
+        .create(c.config, context(c.id), this.consumerFor(c.id, pipeline, sink, storage)),
+    }));
+    for (const { receiver } of receivers) await receiver.prepare?.();
     for (const c of config.exporters) {
       const exporter = registry.exporters.get(c.type)!.create(c.config, context(c.id));
       await exporter.start();
@@ -110,13 +134,9 @@ export class Service {
         })),
     });
 
-    const pipeline = new AuditPipeline(new SpoolSink(spool), deadLetters);
-    for (const c of config.receivers) {
-      const receiver = registry.receivers
-        .get(c.type)!
-        .create(c.config, context(c.id), this.consumerFor(c.id, pipeline));
-      await receiver.start();
-      this.receivers.push({ id: c.id, receiver });
+    for (const r of receivers) {
+      await r.receiver.start();
+      this.receivers.push(r);
     }
     const watcher = new ReplayRequestWatcher(
       storage.directory,
@@ -131,9 +151,28 @@ export class Service {
     }
   }
 
-  private consumerFor(receiver: string, pipeline: AuditPipeline): LogsConsumer {
+  private consumerFor(receiver: string, pipeline: AuditPipeline, sink: SpoolSink, storage: Storage): PipelineConsumer {
     const metrics = this.metrics;
+    const logger = this.logger;
     return {
+      async consumeLocal(records: readonly RetrievedRecord[]): Promise<void> {
+        try {
+          await sink.writeLocal(records);
+        } catch (err) {
+          metrics.receiverRecords.inc({ receiver, outcome: 'refused' }, records.length);
+          throw err;
+        }
+        metrics.receiverRecords.inc({ receiver, outcome: 'accepted' }, records.length);
+      },
+      mark: () => storage.spool.nextSequence(),
+      storedSince: (mark: StoreMark, systemId: string): Promise<StoredSince> =>
+        retrievedSince(
+          storagePaths(storage.directory).queue,
+          mark,
+          storage.spool.nextSequence(),
+          systemId,
+          logger.child({ component: 'spool' }),
+        ),
       async consume(request: LogsRequest, limits: RecordLimits): Promise<ConsumeResult> {
         try {
           const result = await pipeline.process(request, limits);

@@ -7,6 +7,7 @@ import { replayCommand } from './replay.js';
 import { keygenCommand } from './keygen.js';
 import { trailToolCommand } from './trail-tools.js';
 import { verifyCommand } from './verify.js';
+import { reconcileCommand } from './reconcile.js';
 
 const USAGE = `Usage: otel-audit <command> [options]
 
@@ -23,6 +24,10 @@ Commands:
                              Check the audit files' hash chain and checkpoints; verify --help
   keygen [--name N] [--out DIR]
                              Make the key pair that signs the audit files' checkpoints
+  reconcile --config FILE [--since T] [--receiver ID]
+                             Compare what the sap_auditlog exporter was given (the file exporter's
+                             trail) with what SAP's Retrieval API returns for the same window; list
+                             the uuids missing at SAP and those unknown to us (exit 1 if any missing)
 
 Options:
   -c, --config FILE          Config file (YAML, OpenTelemetry Collector shape)
@@ -60,6 +65,8 @@ export async function main(argv: string[]): Promise<number> {
         exporter: { type: 'string' },
         reason: { type: 'string' },
         'dry-run': { type: 'boolean' },
+        since: { type: 'string' },
+        receiver: { type: 'string' },
       },
     });
   } catch (err) {
@@ -85,6 +92,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--${replayOnly[0]!} is an option of replay, not of ${command}\n\n${USAGE}`);
     return 2;
   }
+  const reconcileOnly = (['since', 'receiver'] as const).filter((o) => values[o] !== undefined);
+  if (command !== 'reconcile' && reconcileOnly.length > 0) {
+    process.stderr.write(`--${reconcileOnly[0]!} is an option of reconcile, not of ${command}\n\n${USAGE}`);
+    return 2;
+  }
   switch (command) {
     case 'run':
       return runCommand(values.config);
@@ -100,6 +112,12 @@ export async function main(argv: string[]): Promise<number> {
         reason: values.reason,
         dryRun: values['dry-run'],
       });
+    case 'reconcile':
+      if (values.config === undefined) {
+        process.stderr.write(`reconcile needs --config FILE\n\n${USAGE}`);
+        return 2;
+      }
+      return reconcileCommand(values.config, { since: values.since, receiver: values.receiver });
     default:
       process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
       return 2;

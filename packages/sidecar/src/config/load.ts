@@ -40,6 +40,8 @@ export interface ServiceConfig {
     readonly receivers: readonly string[];
     readonly exporters: readonly string[];
   };
+  /** Receivers defined but not in the pipeline (tools such as `reconcile` use them). */
+  readonly unusedReceivers?: readonly ComponentConfig[];
 }
 
 const ID_PATTERN = '^[a-z][a-z0-9_]*(/[^/\\s]+)?$';
@@ -131,6 +133,10 @@ export interface ConfigurableType {
   readonly schema: SchemaObject;
   normalize?(raw: unknown): unknown;
   validate?(config: never, path: string): ConfigProblem[];
+  /** Receivers: the kind of records they produce (unset: audit records of ours). */
+  readonly produces?: string;
+  /** Exporters: kinds of records they must not get, with the reason. */
+  readonly refuses?: Readonly<Record<string, string>>;
 }
 
 /** The component types the loader knows, by section (the component registry). */
@@ -181,6 +187,9 @@ export function parseConfig(text: string, options: ParseOptions): ServiceConfig 
   ];
   if (Array.isArray(pipeline.receivers)) checkRefs(pipelineName, 'receivers', pipeline.receivers, receivers, problems);
   if (Array.isArray(pipeline.exporters)) checkRefs(pipelineName, 'exporters', pipeline.exporters, exporters, problems);
+  if (Array.isArray(pipeline.receivers) && Array.isArray(pipeline.exporters)) {
+    checkRecordKinds(pipelineName, pipeline.receivers, pipeline.exporters, options.registry, problems);
+  }
   const storage = root.extensions?.storage;
   if (storage !== undefined && problems.length === 0) {
     const max = parseSize(storage.max_size);
@@ -203,6 +212,7 @@ export function parseConfig(text: string, options: ParseOptions): ServiceConfig 
   return {
     source: options.source,
     receivers: receivers.filter((c) => used.receivers.includes(c.id)),
+    unusedReceivers: receivers.filter((c) => !used.receivers.includes(c.id)),
     exporters: exporters.filter((c) => used.exporters.includes(c.id)),
     storage: {
       directory: resolvePath(baseDir, root.extensions!.storage.directory),
@@ -280,6 +290,29 @@ function checkRefs(
       problems.push({
         path: formatPath(['service', 'pipelines', pipeline, section, i]),
         message: `"${ref}" is not defined under ${section} (defined: ${defined.map((c) => c.id).join(', ') || 'none'})`,
+      });
+    }
+  });
+}
+
+/** An exporter that refuses the kind of records one of the pipeline's receivers produces. */
+function checkRecordKinds(
+  pipeline: string,
+  receivers: readonly string[],
+  exporters: readonly string[],
+  registry: ConfigurableTypes,
+  problems: ConfigProblem[],
+): void {
+  const typeOf = (id: string) => id.split('/', 1)[0]!;
+  exporters.forEach((exporter, i) => {
+    const refuses = registry.exporters.get(typeOf(exporter))?.refuses ?? {};
+    for (const receiver of receivers) {
+      const kind = registry.receivers.get(typeOf(receiver))?.produces;
+      const reason = kind === undefined ? undefined : refuses[kind];
+      if (reason === undefined) continue;
+      problems.push({
+        path: formatPath(['service', 'pipelines', pipeline, 'exporters', i]),
+        message: `"${exporter}" cannot export the records of receiver "${receiver}": ${reason}`,
       });
     }
   });

@@ -8,6 +8,8 @@ export interface HttpResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
+  /** The body was longer than the request's `maxResponseBytes`: `body` holds only its start. */
+  readonly truncated: boolean;
 }
 
 /** A failure before any HTTP status (refused, reset, timeout, TLS): always worth a retry. */
@@ -17,7 +19,7 @@ export class NetworkError extends Error {
 
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
-/** One HTTP(S) request with a keep-alive agent; the response body is read up to 64 KiB. */
+/** One HTTP(S) request with a keep-alive agent; the response body is read up to 64 KiB (or `maxResponseBytes`). */
 export function send(
   url: URL,
   options: {
@@ -28,9 +30,12 @@ export function send(
     timeoutMs: number;
     /** Aborts the request (a NetworkError): the caller keeps the records for a later attempt. */
     signal?: AbortSignal;
+    /** How much of the response body to keep (default 64 KiB: enough for the error bodies exporters read). */
+    maxResponseBytes?: number;
   },
 ): Promise<HttpResponse> {
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const maxBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   return new Promise((resolve, reject) => {
     const req = request(
       url,
@@ -46,10 +51,15 @@ export function send(
         let size = 0;
         res.on('data', (c: Buffer) => {
           size += c.length;
-          if (size <= MAX_RESPONSE_BYTES) chunks.push(c);
+          if (size <= maxBytes) chunks.push(c);
         });
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            truncated: size > maxBytes,
+          }),
         );
         res.on('error', (err) => reject(new NetworkError(`${url.host}: ${err.message}`)));
       },

@@ -1,5 +1,6 @@
 import type { ValidationIssue } from '@otel-audit/semconv';
 import type { RecordLimits } from './limits.js';
+import type { RetrievedRecord } from './local-record.js';
 import type { LogsRequest } from './otlp-logs.js';
 
 export interface RejectedRecord {
@@ -28,3 +29,32 @@ export interface ConsumeResult {
 export interface LogsConsumer {
   consume(request: LogsRequest, limits: RecordLimits): Promise<ConsumeResult>;
 }
+
+/** A position in the store records are written to: records stored after it was taken come at or after it. */
+export type StoreMark = number;
+
+export interface StoredSince {
+  /** uuids of the system's retrieved records stored at or after the mark. */
+  readonly uuids: ReadonlySet<string>;
+  /**
+   * False when the store no longer reaches back to the mark (records every exporter had delivered
+   * were deleted): a record may have been stored without being among `uuids`.
+   */
+  readonly complete: boolean;
+}
+
+/**
+ * Where a receiver hands records that already are local records (retrieved from SAP Audit Log
+ * Service): no decoding, validation or mapping, just the durable write.
+ */
+export interface LocalRecordsConsumer {
+  /** Resolves once the records are durable; throws BackpressureError when they cannot be taken now. */
+  consumeLocal(records: readonly RetrievedRecord[]): Promise<void>;
+  /** The store's position now (take it before a write whose outcome may have to be found out later). */
+  mark(): StoreMark;
+  /** Which retrieved records of `systemId` were stored at or after `mark` (after a crash, or a failed write). */
+  storedSince(mark: StoreMark, systemId: string): Promise<StoredSince>;
+}
+
+/** What the service hands every receiver: the entries of the pipeline. */
+export type PipelineConsumer = LogsConsumer & LocalRecordsConsumer;

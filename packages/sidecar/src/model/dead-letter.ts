@@ -1,6 +1,6 @@
-import { auditEventType, type AuditEventName } from '@otel-audit/semconv';
+import { auditEventType } from '@otel-audit/semconv';
 import type { SplunkMetadata } from './audit-record.js';
-import type { SpooledRecord, SpoolInput } from './spooled-record.js';
+import { RETRIEVED_EVENT_NAME, type SpooledRecord, type SpoolEventName, type SpoolInput } from './spooled-record.js';
 
 /** Component id of the receiver side (records rejected by validation). */
 export const RECEIVER_DEAD_LETTER_ID = 'receiver';
@@ -54,8 +54,8 @@ export function exporterDeadLetter(r: SpooledRecord, exporter: string, reason: s
 export function spoolInputOfDeadLetter(letter: DeadLetter, exporter: string): SpoolInput {
   const r = letter.record;
   if (r === undefined) throw new Error(`dead letter ${letter.uuid ?? '?'} of ${exporter} holds no record`);
-  const eventName = letter.event_name as AuditEventName;
-  if (auditEventType(eventName) === undefined)
+  const eventName = letter.event_name as SpoolEventName;
+  if (eventName !== RETRIEVED_EVENT_NAME && auditEventType(eventName) === undefined)
     throw new Error(`dead letter ${letter.uuid ?? '?'} has unknown event ${eventName}`);
   return {
     uuid: letter.uuid ?? '',

@@ -1,6 +1,22 @@
 import { auditEventType, type AuditEventName, type AuditEventType } from '@otel-audit/semconv';
 import type { AuditRecord, SplunkMetadata } from './audit-record.js';
-import { localRecordJson, type LocalRecord } from './local-record.js';
+import {
+  localRecordJson,
+  retrievedRecordJson,
+  SYSTEM_ID_ATTRIBUTE,
+  type LocalRecord,
+  type RetrievedRecord,
+} from './local-record.js';
+
+/**
+ * What the spool records of a record retrieved from SAP in place of an event name: SAP gives a
+ * category (in the local record), never one of our event names, and does not tell a modification
+ * from a deletion. Such records are exported to files and Splunk, never back to SAP.
+ */
+export const RETRIEVED_EVENT_NAME = 'sap.auditlog.retrieved';
+
+/** The kind of a spooled record: one of our audit event names, or {@link RETRIEVED_EVENT_NAME}. */
+export type SpoolEventName = AuditEventName | typeof RETRIEVED_EVENT_NAME;
 
 /**
  * A record as exporters receive it from the spool: the local record as JSON text, written as is by
@@ -10,12 +26,13 @@ export interface SpooledRecord {
   /** Position in the spool (increasing in arrival order). */
   readonly seq: number;
   readonly uuid: string;
-  readonly eventName: AuditEventName;
+  readonly eventName: SpoolEventName;
   /** Event time, epoch milliseconds. */
   readonly eventTime: number;
   /** When the sidecar accepted the record, epoch milliseconds. */
   readonly receivedAt: number;
   readonly tenantSubdomain: string | undefined;
+  /** For retrieved records `source` is the system id: the Splunk exporter uses it when its config sets none. */
   readonly splunk: SplunkMetadata;
   /** Set on replayed dead letters: only these exporters deliver the record. */
   readonly targets: readonly string[] | undefined;
@@ -41,9 +58,26 @@ export function spoolInputOf(record: AuditRecord, receivedAt: number, targets?: 
   };
 }
 
-/** The SAP message type of a spooled record. */
-export function eventTypeOf(r: SpooledRecord): AuditEventType {
-  return auditEventType(r.eventName)!;
+/**
+ * A record retrieved from SAP into spool form. Its Splunk `source` is the system id, so that
+ * exporters (and the retrieval receiver, after a crash) can tell the records of each system apart.
+ */
+export function spoolInputOfRetrieved(record: RetrievedRecord, eventTime: number, receivedAt: number): SpoolInput {
+  return {
+    uuid: record.message_uuid,
+    eventName: RETRIEVED_EVENT_NAME,
+    eventTime,
+    receivedAt,
+    tenantSubdomain: undefined,
+    splunk: { source: record.resource[SYSTEM_ID_ATTRIBUTE] },
+    targets: undefined,
+    json: retrievedRecordJson(record),
+  };
+}
+
+/** The SAP message type of a spooled record; undefined for records retrieved from SAP. */
+export function eventTypeOf(r: SpooledRecord): AuditEventType | undefined {
+  return r.eventName === RETRIEVED_EVENT_NAME ? undefined : auditEventType(r.eventName);
 }
 
 export function parseLocalRecord(r: SpooledRecord): LocalRecord {

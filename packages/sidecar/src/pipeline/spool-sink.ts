@@ -1,5 +1,6 @@
 import type { AuditRecord } from '../model/audit-record.js';
-import { spoolInputOf, type SpoolInput } from '../model/spooled-record.js';
+import type { RetrievedRecord } from '../model/local-record.js';
+import { spoolInputOf, spoolInputOfRetrieved, type SpoolInput } from '../model/spooled-record.js';
 import type { RecordSink } from './pipeline.js';
 
 /** Durable storage that takes records for the exporters (the spool): resolves once they are fsynced. */
@@ -14,5 +15,19 @@ export class SpoolSink implements RecordSink {
   write(records: readonly AuditRecord[]): Promise<void> {
     const receivedAt = Date.now();
     return this.store.append(records.map((r) => spoolInputOf(r, receivedAt)));
+  }
+
+  /**
+   * The pipeline's entry for records that are local records already (retrieved from SAP): they go
+   * into the spool as they are, without validation or mapping.
+   */
+  writeLocal(records: readonly RetrievedRecord[]): Promise<void> {
+    const receivedAt = Date.now();
+    return this.store.append(
+      records.map((r) => {
+        const time = Date.parse(r.time);
+        return spoolInputOfRetrieved(r, Number.isNaN(time) ? receivedAt : time, receivedAt);
+      }),
+    );
   }
 }

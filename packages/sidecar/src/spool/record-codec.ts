@@ -1,6 +1,11 @@
 import { AuditEventName } from '@otel-audit/semconv';
 import type { SplunkMetadata } from '../model/audit-record.js';
-import type { SpooledRecord, SpoolInput } from '../model/spooled-record.js';
+import {
+  RETRIEVED_EVENT_NAME,
+  type SpooledRecord,
+  type SpoolEventName,
+  type SpoolInput,
+} from '../model/spooled-record.js';
 
 /** A record read from the spool; its JSON text is decoded only if an exporter asks for it. */
 class DecodedRecord implements SpooledRecord {
@@ -9,7 +14,7 @@ class DecodedRecord implements SpooledRecord {
   constructor(
     readonly seq: number,
     readonly uuid: string,
-    readonly eventName: AuditEventName,
+    readonly eventName: SpoolEventName,
     readonly eventTime: number,
     readonly receivedAt: number,
     readonly tenantSubdomain: string | undefined,
@@ -47,9 +52,18 @@ export const EVENT_CODES: Readonly<Record<AuditEventName, number>> = Object.free
   [AuditEventName.ConfigurationChange]: 4,
   [AuditEventName.ConfigurationDeletion]: 5,
 });
-const EVENT_BY_CODE: readonly (AuditEventName | undefined)[] = (() => {
-  const byCode: (AuditEventName | undefined)[] = [];
-  for (const [name, code] of Object.entries(EVENT_CODES)) byCode[code] = name as AuditEventName;
+/**
+ * The type byte of records retrieved from SAP (they have SAP's category, no event name of ours).
+ * Frozen like EVENT_CODES, and never a code of that table.
+ */
+export const RETRIEVED_RECORD_CODE = 6;
+const CODES: Readonly<Record<SpoolEventName, number>> = {
+  ...EVENT_CODES,
+  [RETRIEVED_EVENT_NAME]: RETRIEVED_RECORD_CODE,
+};
+const EVENT_BY_CODE: readonly (SpoolEventName | undefined)[] = (() => {
+  const byCode: (SpoolEventName | undefined)[] = [];
+  for (const [name, code] of Object.entries(CODES)) byCode[code] = name as SpoolEventName;
   return byCode;
 })();
 const TARGETS_FLAG = 0x40;
@@ -94,7 +108,7 @@ export function encodeBatch(inputs: readonly SpoolInput[], headerSize: number): 
     offsets[i] = entry;
     let at = entry + headerSize;
     buffer[at] = FORMAT;
-    buffer[at + 1] = EVENT_CODES[r.eventName];
+    buffer[at + 1] = CODES[r.eventName];
     buffer.writeDoubleLE(r.eventTime, at + 2);
     buffer.writeDoubleLE(r.receivedAt, at + 10);
     const optional = optionalStrings(r);

@@ -323,6 +323,11 @@ export class Spool {
     return new SpoolReader(this.view, consumer, cursor);
   }
 
+  /** The sequence number the next appended record gets: every record appended later has one at least as high. */
+  nextSequence(): number {
+    return this.nextSeq;
+  }
+
   /** Records delivery up to `cursor` (exclusive); persisted within `cursorFlushMs`. */
   commitCursor(consumer: string, cursor: Cursor): void {
     const current = this.cursors.get(consumer);

@@ -68,8 +68,45 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly retrievalRecords = new Counter({
+    name: 'otel_audit_retrieval_records_total',
+    help: 'Records the SAP Audit Log Retrieval receivers got, by outcome: imported (durably in the spool) or duplicate (already imported: in the overlap or a page fetched again).',
+    labelNames: ['receiver', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly retrievalPages = new Counter({
+    name: 'otel_audit_retrieval_pages_total',
+    help: 'Pages (up to 500 records each) the SAP Audit Log Retrieval receivers read.',
+    labelNames: ['receiver'] as const,
+    registers: [this.registry],
+  });
+
+  readonly retrievalRequests = new Counter({
+    name: 'otel_audit_retrieval_requests_total',
+    help: 'Requests to the SAP Audit Log Retrieval API, by receiver and HTTP status.',
+    labelNames: ['receiver', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly retrievalThrottled = new Counter({
+    name: 'otel_audit_retrieval_throttled_total',
+    help: 'HTTP 429 answers of the SAP Audit Log Retrieval API (the request is sent again after a pause).',
+    labelNames: ['receiver'] as const,
+    registers: [this.registry],
+  });
+
+  /** End of each retrieval receiver's last complete window (epoch ms), read by the lag gauge. */
+  private readonly retrievalCheckpoints = new Map<string, number>();
+
+  /** A retrieval receiver's checkpoint moved to `windowEnd` (epoch ms). */
+  retrievalCheckpoint(receiver: string, windowEnd: number): void {
+    this.retrievalCheckpoints.set(receiver, windowEnd);
+  }
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'otel_audit_' });
+    this.retrievalLagGauge();
     const sources = () => this.sources;
     new Gauge({
       name: 'otel_audit_spool_bytes',
@@ -126,6 +163,20 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         for (const e of sources()?.exporters() ?? []) this.set({ exporter: e.id }, e.failing ? 1 : 0);
+      },
+    });
+  }
+
+  private retrievalLagGauge(): void {
+    const checkpoints = this.retrievalCheckpoints;
+    new Gauge({
+      name: 'otel_audit_retrieval_lag_seconds',
+      help: 'How far each SAP Audit Log Retrieval receiver is behind: now minus the end of its last complete window (ingest_delay at best).',
+      labelNames: ['receiver'] as const,
+      registers: [this.registry],
+      collect() {
+        const now = Date.now();
+        for (const [receiver, end] of checkpoints) this.set({ receiver }, Math.max(0, (now - end) / 1000));
       },
     });
   }

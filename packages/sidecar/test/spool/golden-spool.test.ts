@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AuditEventName } from '@otel-audit/semconv';
-import type { SpooledRecord, SpoolInput } from '../../src/model/spooled-record.js';
+import type { SpooledRecord, SpoolEventName, SpoolInput } from '../../src/model/spooled-record.js';
 import { HEADER_SIZE, parseEntry } from '../../src/spool/entry-codec.js';
 import { EVENT_CODES, encodeBatch } from '../../src/spool/record-codec.js';
 import { Spool } from '../../src/spool/spool.js';
@@ -24,7 +24,7 @@ const SEGMENT = '00000000000000000001.seg';
 interface ExpectedRecord {
   seq: number;
   uuid: string;
-  eventName: AuditEventName;
+  eventName: SpoolEventName;
   eventTime: number;
   receivedAt: number;
   tenantSubdomain: string | null;

@@ -1,5 +1,8 @@
+import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
 import { checkpointsPath } from './checkpoints.js';
 import { rotatedFiles } from './rotating-file.js';
 
@@ -75,4 +78,38 @@ export async function trailsAt(paths: readonly string[]): Promise<Trail[]> {
 export function displayPath(path: string): string {
   const cwd = `${process.cwd()}/`;
   return path.startsWith(cwd) ? path.slice(cwd.length) : path;
+}
+
+export interface TrailLine {
+  readonly file: string;
+  /** 1-based line number in the (uncompressed) file. */
+  readonly line: number;
+  /** The parsed line, or undefined when it is not JSON (a torn last line, damage). */
+  readonly record: unknown;
+}
+
+/** Every non-empty line of the files, in order, parsed (streamed: never the whole trail in memory). */
+export async function* readTrail(files: readonly string[]): AsyncGenerator<TrailLine> {
+  for (const file of files) {
+    const raw = createReadStream(file);
+    const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+    const lines = createInterface({ input, crlfDelay: Infinity });
+    let line = 0;
+    try {
+      for await (const text of lines) {
+        line++;
+        if (text === '') continue;
+        let record: unknown;
+        try {
+          record = JSON.parse(text) as unknown;
+        } catch {
+          record = undefined;
+        }
+        yield { file, line, record };
+      }
+    } finally {
+      lines.close();
+      raw.destroy();
+    }
+  }
 }

@@ -2,34 +2,14 @@ import type { SchemaObject } from 'ajv';
 import { DURATION_SCHEMA } from '../../config/schema.js';
 import { deliverySchema, type DeliveryConfig } from '../../delivery/config.js';
 import { tlsClientSchema, type TlsClientConfig } from '../../http/tls-client.js';
+import { bindingSchemaProperties, type BindingConfig } from '../../sap/binding-config.js';
 
-/** Where the exporter finds its credentials (docs/configuration.md). */
-export type BindingSource = 'auto' | 'config' | 'vcap' | 'service_binding';
+export type { BindingSource, UaaConfig } from '../../sap/binding-config.js';
 
 /** Which write API path to post to: `/audit-log/oauth2/v2`, `/audit-log/premium/v2` (SAP Converged Cloud) or `/audit-log/v2` (standard plan, basic auth). */
 export type ApiPath = 'auto' | 'oauth2' | 'premium' | 'standard';
 
-export interface UaaConfig {
-  url?: string;
-  clientid?: string;
-  clientsecret?: string;
-  certurl?: string;
-  certificate?: string;
-  key?: string;
-  'credential-type'?: string;
-  identityzone?: string;
-}
-
-export interface SapAuditLogConfig extends DeliveryConfig {
-  binding: BindingSource;
-  /** Which binding to use when several are found (binding or instance name). */
-  binding_name?: string;
-  /** The API base URL (the binding's `url`). */
-  url?: string;
-  uaa?: UaaConfig;
-  /** Standard plan (basic auth). */
-  user?: string;
-  password?: string;
+export interface SapAuditLogConfig extends DeliveryConfig, BindingConfig {
   api_path: ApiPath;
   /** Per-request timeout. */
   timeout: string;
@@ -47,23 +27,7 @@ export const sapAuditLogSchema: SchemaObject = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    binding: { enum: ['auto', 'config', 'vcap', 'service_binding'], default: 'auto' },
-    binding_name: { type: 'string', minLength: 1 },
-    url: { type: 'string', pattern: '^https?://' },
-    uaa: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        url: { type: 'string', pattern: '^https?://' },
-        clientid: { type: 'string', minLength: 1 },
-        clientsecret: { type: 'string', minLength: 1 },
-        certurl: { type: 'string', pattern: '^https://' },
-        certificate: { type: 'string', minLength: 1 },
-        key: { type: 'string', minLength: 1 },
-        'credential-type': { type: 'string' },
-        identityzone: { type: 'string' },
-      },
-    },
+    ...bindingSchemaProperties(),
     user: { type: 'string', minLength: 1 },
     password: { type: 'string', minLength: 1 },
     api_path: { enum: ['auto', 'oauth2', 'premium', 'standard'], default: 'auto' },

@@ -1,40 +1,15 @@
 import type { ExporterFactory } from '../../component.js';
+import { RETRIEVED_EVENT_NAME } from '../../model/spooled-record.js';
 import type { ConfigProblem } from '../../config/problems.js';
+import { normalizeUaa } from '../../sap/binding-config.js';
 import { sapAuditLogSchema, type SapAuditLogConfig } from './config.js';
-import { SapAuditLogExporter } from './sap-exporter.js';
-
-const UAA_KEYS = [
-  'url',
-  'clientid',
-  'clientsecret',
-  'certurl',
-  'certificate',
-  'key',
-  'credential-type',
-  'identityzone',
-];
+import { RETRIEVED_REASON, SapAuditLogExporter } from './sap-exporter.js';
 
 export const sapAuditLogExporterFactory: ExporterFactory<SapAuditLogConfig> = {
   type: 'sap_auditlog',
   schema: sapAuditLogSchema,
-  normalize(raw) {
-    // `uaa` may come as the JSON text of a binding's uaa object (e.g. `uaa: ${env:AUDITLOG_UAA}`).
-    const config = raw as { uaa?: unknown } | null;
-    if (config && typeof config.uaa === 'string' && config.uaa.trim().startsWith('{')) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(config.uaa) as unknown;
-      } catch {
-        // left as is: the schema reports that uaa must be an object (without quoting the secret text)
-      }
-      // A binding's uaa object has more keys (xsappname, uaadomain, verificationkey ...): take ours.
-      if (typeof parsed === 'object' && parsed !== null) {
-        const all = parsed as Record<string, unknown>;
-        config.uaa = Object.fromEntries(UAA_KEYS.filter((k) => all[k] !== undefined).map((k) => [k, all[k]]));
-      }
-    }
-    return raw;
-  },
+  refuses: { [RETRIEVED_EVENT_NAME]: RETRIEVED_REASON },
+  normalize: normalizeUaa,
   validate(config, path) {
     const problems: ConfigProblem[] = [];
     if (config.binding === 'config' && config.url === undefined) {

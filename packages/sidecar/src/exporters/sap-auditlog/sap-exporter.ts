@@ -6,10 +6,15 @@ import { RetryableExportError } from '../../model/errors.js';
 import { eventTypeOf, type SpooledRecord } from '../../model/spooled-record.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { SapAuditLogConfig } from './config.js';
-import { CredentialsError, directoryFingerprint, resolveCredentials, type AuditLogCredentials } from './credentials.js';
+import {
+  CredentialsError,
+  directoryFingerprint,
+  resolveCredentials,
+  type AuditLogCredentials,
+} from '../../sap/credentials.js';
 import { createAgent, NetworkError, retryAfterMs, send, snippet } from '../../http/client.js';
 import { tlsAgentOptions } from '../../http/tls-client.js';
-import { TokenError, TokenProvider } from './token-provider.js';
+import { TokenError, TokenProvider } from '../../sap/token-provider.js';
 import { parseDuration } from '../../util/units.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -177,6 +182,9 @@ export class SapAuditLogExporter implements Exporter {
   private async deliver(record: SpooledRecord, signal: AbortSignal | undefined): Promise<Result> {
     if (signal?.aborted) return SHUTTING_DOWN;
     const connection = this.connection!;
+    const type = eventTypeOf(record);
+    // Refused by `validate` already; this guards records spooled under an earlier config.
+    if (type === undefined) return { kind: 'rejected', reason: RETRIEVED_REASON };
     const body = JSON.stringify((JSON.parse(record.json) as { message: unknown }).message);
     const size = Buffer.byteLength(body);
     if (size > this.config.max_message_bytes) {
@@ -185,7 +193,7 @@ export class SapAuditLogExporter implements Exporter {
         reason: `message is ${size} bytes; the SAP Audit Log Service accepts at most ${this.config.max_message_bytes} (it answers 413 over 10 KB)`,
       };
     }
-    const url = new URL(connection.pathPrefix + eventTypeOf(record).sapEndpoint, connection.apiBase);
+    const url = new URL(connection.pathPrefix + type.sapEndpoint, connection.apiBase);
     const subdomain = connection.tokens === undefined ? undefined : record.tenantSubdomain;
     // Validated on receipt; this guards records spooled or replayed from before that check.
     if (subdomain !== undefined && !isSubdomain(subdomain)) {
@@ -245,6 +253,10 @@ export class SapAuditLogExporter implements Exporter {
     closeConnection(this.connection);
   }
 }
+
+/** Why records retrieved from SAP are never sent to it (the exporter factory's `refuses`, and the guard in `deliver`). */
+export const RETRIEVED_REASON =
+  'they were retrieved from SAP Audit Log Service and would be written back to it (use a pipeline without sap_auditlog for the retrieval)';
 
 const SHUTTING_DOWN: Result = {
   kind: 'retry',

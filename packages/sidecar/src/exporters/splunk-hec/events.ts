@@ -1,4 +1,4 @@
-import type { SpooledRecord } from '../../model/spooled-record.js';
+import { RETRIEVED_EVENT_NAME, type SpooledRecord } from '../../model/spooled-record.js';
 
 /** `host`, `source`, `sourcetype` and `index` of a HEC event. */
 export interface HecMetadata {
@@ -48,7 +48,20 @@ export function hecTime(ms: number): string {
 }
 
 /** Fields read from the start of the local record, before `message` (see `head`). */
-const HEAD_FIELDS = new Set(['message_uuid', 'time', 'category', 'tenant', 'user', 'format_version', 'success']);
+const HEAD_FIELDS = new Set([
+  'message_uuid',
+  'time',
+  'category',
+  'tenant',
+  'user',
+  'format_version',
+  'success',
+  // records retrieved from SAP only
+  'org_id',
+  'space_id',
+  'app_or_service_id',
+  'als_service_id',
+]);
 
 /** Why `name` cannot be an indexed field, or undefined when it can. */
 export function fieldProblem(name: string): string | undefined {
@@ -134,7 +147,9 @@ export class EventBuilder {
     const d = this.defaults;
     // An empty attribute value counts as absent: the configured value applies.
     const index = s.index || d.index;
-    const meta = this.meta(s.host || d.host, s.source || d.source, s.sourcetype || d.sourcetype, index);
+    // A retrieved record's source is its system id: a default, which the configured source overrides.
+    const source = record.eventName === RETRIEVED_EVENT_NAME ? d.source || s.source : s.source || d.source;
+    const meta = this.meta(s.host || d.host, source, s.sourcetype || d.sourcetype, index);
     const time = hecTime(record.eventTime);
     const fields = this.fields.length === 0 ? undefined : this.fieldsOf(record);
     const json = record.jsonBytes;

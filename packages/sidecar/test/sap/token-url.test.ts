@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AuditLogCredentials } from '../../../src/exporters/sap-auditlog/credentials.js';
-import { TokenError, TokenProvider } from '../../../src/exporters/sap-auditlog/token-provider.js';
+import type { AuditLogCredentials } from '../../src/sap/credentials.js';
+import { TokenError, TokenProvider } from '../../src/sap/token-provider.js';
 
 const credentials: AuditLogCredentials = {
   url: 'https://api.auditlog.cf.eu10.hana.ondemand.com:8081',

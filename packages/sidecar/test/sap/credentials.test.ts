@@ -3,14 +3,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { validateSchema } from '../../../src/config/schema.js';
-import { sapAuditLogSchema, type SapAuditLogConfig } from '../../../src/exporters/sap-auditlog/config.js';
-import {
-  CredentialsError,
-  directoryFingerprint,
-  resolveCredentials,
-} from '../../../src/exporters/sap-auditlog/credentials.js';
-import { apiPrefix, classify } from '../../../src/exporters/sap-auditlog/sap-exporter.js';
+import { validateSchema } from '../../src/config/schema.js';
+import { sapAuditLogSchema, type SapAuditLogConfig } from '../../src/exporters/sap-auditlog/config.js';
+import { CredentialsError, directoryFingerprint, resolveCredentials } from '../../src/sap/credentials.js';
 
 function config(extra: Record<string, unknown> = {}): SapAuditLogConfig {
   const c = { ...extra };
@@ -169,44 +164,5 @@ describe('SAP Audit Log Service credentials', () => {
     const a = await directoryFingerprint(join(dir, 'auditlog'));
     await writeFile(join(dir, 'auditlog/url'), 'https://other');
     assert.notEqual(await directoryFingerprint(join(dir, 'auditlog')), a);
-  });
-});
-
-describe('SAP write API paths and status codes', () => {
-  const creds = (plan: string | undefined, uaa = true) => ({
-    url: '',
-    plan,
-    uaa: uaa ? { clientid: 'c' } : undefined,
-    user: undefined,
-    password: undefined,
-    source: 't',
-    watchDirectory: undefined,
-  });
-
-  it('picks the path from the plan and the URL', () => {
-    assert.equal(
-      apiPrefix('auto', creds('premium'), new URL('https://api.auditlog.cf.eu10.hana.ondemand.com:6081')),
-      '/audit-log/oauth2/v2/',
-    );
-    assert.equal(
-      apiPrefix('auto', creds('premium'), new URL('https://api.auditlog.cf.eu-de-1.cloud.sap')),
-      '/audit-log/premium/v2/',
-    );
-    assert.equal(apiPrefix('auto', creds('oauth2'), new URL('https://api.auditlog.example')), '/audit-log/oauth2/v2/');
-    assert.equal(apiPrefix('auto', creds(undefined, false), new URL('https://x')), '/audit-log/v2/');
-    assert.equal(apiPrefix('premium', creds('oauth2'), new URL('https://x:6081')), '/audit-log/premium/v2/');
-  });
-
-  it('maps every status to delivered, dead letter, token refresh or retry', () => {
-    assert.deepEqual(classify(201, '{"id":"x"}', {}), { kind: 'delivered' });
-    for (const s of [400, 403, 413])
-      assert.equal((classify(s, '{"error":"x"}', {}) as { kind: string }).kind, 'rejected');
-    assert.equal(classify(401, '', {}), 'unauthorized');
-    assert.deepEqual(classify(429, '', { 'retry-after': '7' }), {
-      kind: 'retry',
-      reason: 'SAP Audit Log Service HTTP 429',
-      retryAfterMs: 7000,
-    });
-    for (const s of [404, 500, 502, 503, 504]) assert.equal((classify(s, '', {}) as { kind: string }).kind, 'retry');
   });
 });

@@ -1,9 +1,37 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BindingSource, SapAuditLogConfig, UaaConfig } from './config.js';
+import { isX509, type BindingConfig, type BindingSource, type UaaConfig } from './binding-config.js';
 
-/** Credentials for the SAP Audit Log Service write API, wherever they came from. */
+/** Which SAP service a client looks for, and how messages name it. */
+export interface SapService {
+  /** The `VCAP_SERVICES` label and service binding type. */
+  readonly label: string;
+  /** The service's name in messages. */
+  readonly title: string;
+  /** The kind of component whose config may hold `url`/`uaa` (`exporter`, `receiver`). */
+  readonly component: string;
+  /** Whether user/password (the write API's standard plan) is a way to authenticate. */
+  readonly basicAuth: boolean;
+}
+
+/** The write API (`auditlog` service: premium, oauth2 and standard plans). */
+export const AUDITLOG_WRITE_API: SapService = {
+  label: 'auditlog',
+  title: 'SAP Audit Log Service',
+  component: 'exporter',
+  basicAuth: true,
+};
+
+/** The Retrieval API (`auditlog-management` service: default and central plans). */
+export const AUDITLOG_RETRIEVAL_API: SapService = {
+  label: 'auditlog-management',
+  title: 'SAP Audit Log Retrieval API',
+  component: 'receiver',
+  basicAuth: false,
+};
+
+/** Credentials for an SAP Audit Log Service API (write or retrieval), wherever they came from. */
 export interface AuditLogCredentials {
   /** API base URL. */
   readonly url: string;
@@ -24,8 +52,6 @@ export class CredentialsError extends Error {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-const LABEL = 'auditlog';
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
@@ -73,7 +99,7 @@ function fromCredentialObject(
   return {
     url,
     plan: plan ?? str(creds['plan']),
-    uaa: parseUaa(creds['uaa']),
+    uaa: parseUaa(creds['uaa']) ?? kymaReadCredentials(creds),
     user: str(creds['user']),
     password: str(creds['password']),
     source,
@@ -81,19 +107,30 @@ function fromCredentialObject(
   };
 }
 
+/**
+ * Kyma's "Audit Log Access" Secret (`auditlog-read-credentials`: `url`, `clientID`, `clientSecret`,
+ * `tokenUrl`) as uaa credentials.
+ */
+function kymaReadCredentials(creds: Record<string, unknown>): UaaConfig | undefined {
+  const clientid = str(creds['clientID']);
+  const clientsecret = str(creds['clientSecret']);
+  const tokenUrl = str(creds['tokenUrl']);
+  if (clientid === undefined || clientsecret === undefined || tokenUrl === undefined) return undefined;
+  return { clientid, clientsecret, url: tokenUrl.replace(/\/oauth\/token\/?$/, '') };
+}
+
 /** Checks that the credentials are complete for one of the supported forms. */
-export function checkCredentials(c: AuditLogCredentials): void {
+export function checkCredentials(c: AuditLogCredentials, service: SapService = AUDITLOG_WRITE_API): void {
   const where = c.source;
   if (c.uaa === undefined) {
+    if (!service.basicAuth) throw new CredentialsError(`${where}: the credentials have no uaa (OAuth2 client)`);
     if (c.user === undefined || c.password === undefined) {
       throw new CredentialsError(`${where}: neither uaa (OAuth2) nor user/password (standard plan) credentials`);
     }
     return;
   }
   if (c.uaa.clientid === undefined) throw new CredentialsError(`${where}: uaa.clientid is missing`);
-  const x509 =
-    c.uaa['credential-type'] === 'x509' || (c.uaa.clientsecret === undefined && c.uaa.certificate !== undefined);
-  if (x509) {
+  if (isX509(c.uaa)) {
     if (c.uaa.certurl === undefined) throw new CredentialsError(`${where}: x509 credentials need uaa.certurl`);
     if (c.uaa.certificate === undefined || c.uaa.key === undefined) {
       throw new CredentialsError(`${where}: x509 credentials need uaa.certificate and uaa.key`);
@@ -108,7 +145,7 @@ export function checkCredentials(c: AuditLogCredentials): void {
   }
 }
 
-function fromConfig(config: SapAuditLogConfig): AuditLogCredentials | undefined {
+function fromConfig(config: BindingConfig, service: SapService): AuditLogCredentials | undefined {
   if (config.url === undefined) return undefined;
   return {
     url: config.url,
@@ -116,7 +153,7 @@ function fromConfig(config: SapAuditLogConfig): AuditLogCredentials | undefined 
     uaa: config.uaa,
     user: config.user,
     password: config.password,
-    source: 'the exporter config',
+    source: `the ${service.component} config`,
     watchDirectory: undefined,
   };
 }
@@ -130,16 +167,16 @@ interface VcapEntry {
   credentials?: Record<string, unknown>;
 }
 
-function fromVcap(env: Env, name: string | undefined): AuditLogCredentials | undefined {
+function fromVcap(env: Env, name: string | undefined, label: string): AuditLogCredentials | undefined {
   const raw = env['VCAP_SERVICES'];
   if (raw === undefined || raw.trim() === '') return undefined;
   const services = parseJson(raw, 'VCAP_SERVICES') as Record<string, VcapEntry[]>;
   const all = Object.values(services).flat();
-  const candidates = all.filter((e) => e.label === LABEL || (e.tags ?? []).includes(LABEL));
+  const candidates = all.filter((e) => e.label === label || (e.tags ?? []).includes(label));
   const entry =
     name === undefined ? candidates[0] : candidates.find((e) => e.name === name || e.instance_name === name);
   if (entry?.credentials === undefined) return undefined;
-  return fromCredentialObject(entry.credentials, entry.plan, `VCAP_SERVICES (${entry.name ?? LABEL})`);
+  return fromCredentialObject(entry.credentials, entry.plan, `VCAP_SERVICES (${entry.name ?? label})`);
 }
 
 interface MetadataProperty {
@@ -220,7 +257,11 @@ async function readBindingDirectory(
   return { type: files['type'] ?? files['label'], plan: files['plan'] };
 }
 
-async function fromServiceBindings(env: Env, name: string | undefined): Promise<AuditLogCredentials | undefined> {
+async function fromServiceBindings(
+  env: Env,
+  name: string | undefined,
+  label: string,
+): Promise<AuditLogCredentials | undefined> {
   const root = env['SERVICE_BINDING_ROOT'];
   if (root === undefined || root === '') return undefined;
   let entries: string[];
@@ -234,53 +275,56 @@ async function fromServiceBindings(env: Env, name: string | undefined): Promise<
     if (!(await stat(dir).catch(() => undefined))?.isDirectory()) continue;
     if (name !== undefined && entry !== name) continue;
     const b = await readBindingDirectory(dir);
-    const isAuditLog = b.type === LABEL || entry === LABEL || name !== undefined;
-    if (!isAuditLog || b.credentials === undefined) continue;
+    const isService = b.type === label || entry === label || name !== undefined;
+    if (!isService || b.credentials === undefined) continue;
     return fromCredentialObject(b.credentials, b.plan, `service binding ${dir}`, dir);
   }
   return undefined;
 }
 
 /**
- * Finds the exporter's credentials (`binding: auto`: the exporter config if it has a `url`, then
- * `$SERVICE_BINDING_ROOT`, then `VCAP_SERVICES`). The error says everything that was looked at.
+ * Finds a component's credentials for `service` (`binding: auto`: the component's config if it has
+ * a `url`, then `$SERVICE_BINDING_ROOT`, then `VCAP_SERVICES`). The error says everything that was
+ * looked at.
  */
 export async function resolveCredentials(
-  config: SapAuditLogConfig,
+  config: BindingConfig,
   env: Env = process.env,
+  service: SapService = AUDITLOG_WRITE_API,
 ): Promise<AuditLogCredentials> {
+  const label = service.label;
   const source: BindingSource = config.binding;
   const looked: string[] = [];
   const attempt = async (kind: Exclude<BindingSource, 'auto'>): Promise<AuditLogCredentials | undefined> => {
     switch (kind) {
       case 'config':
-        looked.push('url/uaa in the exporter config');
-        return fromConfig(config);
+        looked.push(`url/uaa in the ${service.component} config`);
+        return fromConfig(config, service);
       case 'service_binding':
         looked.push(
           env['SERVICE_BINDING_ROOT']
-            ? `bindings of type ${LABEL}${config.binding_name ? ` named ${config.binding_name}` : ''} under SERVICE_BINDING_ROOT=${env['SERVICE_BINDING_ROOT']}`
+            ? `bindings of type ${label}${config.binding_name ? ` named ${config.binding_name}` : ''} under SERVICE_BINDING_ROOT=${env['SERVICE_BINDING_ROOT']}`
             : 'SERVICE_BINDING_ROOT (not set)',
         );
-        return fromServiceBindings(env, config.binding_name);
+        return fromServiceBindings(env, config.binding_name, label);
       case 'vcap':
         looked.push(
           env['VCAP_SERVICES']
-            ? `VCAP_SERVICES entries labelled ${LABEL}${config.binding_name ? ` named ${config.binding_name}` : ''}`
+            ? `VCAP_SERVICES entries labelled ${label}${config.binding_name ? ` named ${config.binding_name}` : ''}`
             : 'VCAP_SERVICES (not set)',
         );
-        return fromVcap(env, config.binding_name);
+        return fromVcap(env, config.binding_name, label);
     }
   };
   const order: Exclude<BindingSource, 'auto'>[] = source === 'auto' ? ['config', 'service_binding', 'vcap'] : [source];
   for (const kind of order) {
     const found = await attempt(kind);
     if (found !== undefined) {
-      checkCredentials(found);
+      checkCredentials(found, service);
       return found;
     }
   }
-  throw new CredentialsError(`no SAP Audit Log Service credentials found; looked at: ${looked.join('; ')}`);
+  throw new CredentialsError(`no ${service.title} credentials found; looked at: ${looked.join('; ')}`);
 }
 
 /** A fingerprint of a binding directory's contents, to notice rotated credentials. */

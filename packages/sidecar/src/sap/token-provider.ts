@@ -1,6 +1,7 @@
 import type { AgentOptions } from 'node:https';
 import { isSubdomain } from '@otel-audit/semconv';
-import { createAgent, NetworkError, retryAfterMs, send, snippet } from '../../http/client.js';
+import { createAgent, NetworkError, retryAfterMs, send, snippet } from '../http/client.js';
+import { isX509 } from './binding-config.js';
 import type { AuditLogCredentials } from './credentials.js';
 
 /** Fetching a token failed; `retryable` is false when the UAA refused the credentials. */
@@ -42,7 +43,7 @@ export class TokenProvider {
     private readonly now: () => number = Date.now,
   ) {
     const uaa = credentials.uaa!;
-    this.x509 = uaa['credential-type'] === 'x509' || (uaa.clientsecret === undefined && uaa.certificate !== undefined);
+    this.x509 = isX509(uaa);
     const base = this.x509 ? uaa.certurl! : uaa.url!;
     this.agent = createAgent(base, 8, this.x509 ? { ...tls, cert: uaa.certificate, key: uaa.key } : tls);
   }
