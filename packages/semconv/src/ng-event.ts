@@ -8,7 +8,6 @@
  */
 
 import { createHash } from 'node:crypto';
-import type { JsonValue } from './any-value.js';
 import type {
   IdMap,
   SapChangeAttribute,

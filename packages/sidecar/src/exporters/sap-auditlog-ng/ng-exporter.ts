@@ -2,7 +2,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { ngRecord, Tenant, type SapMessage } from '@otel-audit/semconv';
+import { ngRecord, Tenant } from '@otel-audit/semconv';
 import type { Exporter, ExportOutcome } from '../../component.js';
 import { RetryableExportError } from '../../model/errors.js';
 import { eventTypeOf, parseLocalRecord, type SpooledRecord } from '../../model/spooled-record.js';
