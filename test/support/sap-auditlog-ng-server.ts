@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -284,7 +284,9 @@ export class SapAuditLogNgServer {
       this.reply(res, scripted.status, scripted.body ?? '', scripted.headers);
       return;
     }
-    const subjectCn = (req.socket as TLSSocket).getPeerCertificate().subject?.CN ?? '';
+    const socket = req.socket;
+    const subjectCn =
+      socket instanceof TLSSocket && socket.authorized ? (socket.getPeerCertificate().subject?.CN ?? '') : '';
     const cn = Array.isArray(subjectCn) ? subjectCn.join(',') : subjectCn;
     try {
       if (req.method !== 'POST') throw new Invalid(`method ${req.method} not allowed`);
@@ -439,7 +441,7 @@ export class SapAuditLogNgServer {
       record: {
         timeUnixNano: lr['timeUnixNano'] as string,
         observedTimeUnixNano: (lr['observedTimeUnixNano'] as string | undefined) ?? '0',
-        severityNumber: lr['severityNumber'] as number,
+        severityNumber: lr['severityNumber'],
         attributes,
         resource,
         scope,
