@@ -24,7 +24,18 @@ export const SIDECAR_LAYERS = {
   deadletter: ['model', 'storage'],
   delivery: ['component.ts', 'model', 'spool', 'config', 'telemetry', 'util'],
   receivers: ['component.ts', 'model', 'otlp', 'config', 'http', 'sap', 'storage', 'telemetry', 'util'],
-  exporters: ['component.ts', 'model', 'config', 'delivery/config.ts', 'http', 'sap', 'storage', 'telemetry', 'util'],
+  exporters: [
+    'component.ts',
+    'model',
+    'config',
+    'delivery/config.ts',
+    'otlp/proto-writer.ts',
+    'http',
+    'sap',
+    'storage',
+    'telemetry',
+    'util',
+  ],
   replay: ['component.ts', 'model', 'config', 'deadletter', 'otlp', 'pipeline', 'telemetry', 'util'],
 };
 

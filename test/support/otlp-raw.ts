@@ -123,3 +123,14 @@ export function singleRecordRequest(options: {
     ],
   };
 }
+
+/** Decodes an `ExportLogsServiceRequest` to the protobufjs object form (64-bit numbers as strings, bytes as Buffers). */
+export function decodeLogsRequest(body: Uint8Array): Record<string, unknown> {
+  return RequestType.toObject(RequestType.decode(body), { longs: String, bytes: Buffer, defaults: false });
+}
+
+/** Encodes an `ExportLogsServiceResponse` (empty: full success; with `rejected`: a partial success). */
+export function encodeLogsResponse(rejected = 0, message = ''): Buffer {
+  const partial = rejected > 0 ? { partialSuccess: { rejectedLogRecords: rejected, errorMessage: message } } : {};
+  return Buffer.from(ResponseType.encode(ResponseType.fromObject(partial)).finish());
+}

@@ -98,8 +98,11 @@ Checks that values fit together (what values.schema.json cannot express). Render
 {{- $v := .Values }}
 {{- $_ := include "otel-audit.image" . }}
 {{- $e := $v.exporters }}
-{{- if not (or $e.file.enabled $e.sapAuditlog.enabled $e.splunkHec.enabled) }}
-{{- fail "enable at least one exporter: exporters.file, exporters.sapAuditlog or exporters.splunkHec" }}
+{{- if not (or $e.file.enabled $e.sapAuditlog.enabled $e.sapAuditlogNg.enabled $e.splunkHec.enabled) }}
+{{- fail "enable at least one exporter: exporters.file, exporters.sapAuditlog, exporters.sapAuditlogNg or exporters.splunkHec" }}
+{{- end }}
+{{- if and $e.sapAuditlogNg.enabled (not $e.sapAuditlogNg.serviceBinding.secretName) }}
+{{- fail "exporters.sapAuditlogNg.serviceBinding.secretName is required: the Secret with the auditlog-ng binding (url, region, namespace, cert, key)" }}
 {{- end }}
 {{- if $e.sapAuditlog.enabled }}
 {{- if eq $e.sapAuditlog.credentials "serviceBinding" }}
@@ -125,6 +128,9 @@ Checks that values fit together (what values.schema.json cannot express). Render
 {{- end }}
 {{- if $e.sapAuditlog.enabled }}
 {{- fail "exporters.sapAuditlog cannot be enabled in retrieval mode: records retrieved from SAP Audit Log Service would be written back to it" }}
+{{- end }}
+{{- if $e.sapAuditlogNg.enabled }}
+{{- fail "exporters.sapAuditlogNg cannot be enabled in retrieval mode: records retrieved from SAP Audit Log Service would be written back to it" }}
 {{- end }}
 {{- if eq $r.credentials "serviceBinding" }}
 {{- if not $r.serviceBinding.secretName }}
@@ -259,6 +265,24 @@ exporters:
     max_concurrency: {{ int64 .maxConcurrency }}
   {{- end }}
   {{- end }}
+  {{- with $v.exporters.sapAuditlogNg }}
+  {{- if .enabled }}
+  {{- $exporters = append $exporters "sap_auditlog_ng" }}
+  sap_auditlog_ng:
+    binding: service_binding
+    binding_name: {{ .serviceBinding.name | quote }}
+    format: {{ .format }}
+    {{- with .endpoint }}
+    endpoint: {{ . | quote }}
+    {{- end }}
+    {{- with .tenantId }}
+    tenant_id: {{ . | quote }}
+    {{- end }}
+    {{- with .appId }}
+    app_id: {{ . | quote }}
+    {{- end }}
+  {{- end }}
+  {{- end }}
   {{- with $v.exporters.splunkHec }}
   {{- if .enabled }}
   {{- $exporters = append $exporters "splunk_hec" }}
@@ -350,6 +374,10 @@ service:
 {{- end }}
 {{- end }}
 {{- end }}
+{{- if and $e.sapAuditlogNg.enabled (not (and $e.sapAuditlog.enabled (eq $e.sapAuditlog.credentials "serviceBinding"))) (ne .Values.mode "retrieval") }}
+- name: SERVICE_BINDING_ROOT
+  value: /bindings
+{{- end }}
 {{- if $e.sapAuditlog.enabled }}
 {{- if eq $e.sapAuditlog.credentials "serviceBinding" }}
 - name: SERVICE_BINDING_ROOT
@@ -405,6 +433,11 @@ service:
   secret:
     secretName: {{ $v.exporters.sapAuditlog.serviceBinding.secretName }}
 {{- end }}
+{{- if $v.exporters.sapAuditlogNg.enabled }}
+- name: otel-audit-sap-ng-binding
+  secret:
+    secretName: {{ $v.exporters.sapAuditlogNg.serviceBinding.secretName }}
+{{- end }}
 {{- if and (eq $v.mode "retrieval") (eq $v.retrieval.credentials "serviceBinding") }}
 - name: otel-audit-retrieval-binding
   secret:
@@ -457,6 +490,11 @@ service:
 {{- if and $v.exporters.sapAuditlog.enabled (eq $v.exporters.sapAuditlog.credentials "serviceBinding") }}
 - name: otel-audit-sap-binding
   mountPath: /bindings/{{ $v.exporters.sapAuditlog.serviceBinding.name }}
+  readOnly: true
+{{- end }}
+{{- if $v.exporters.sapAuditlogNg.enabled }}
+- name: otel-audit-sap-ng-binding
+  mountPath: /bindings/{{ $v.exporters.sapAuditlogNg.serviceBinding.name }}
   readOnly: true
 {{- end }}
 {{- if and (eq $v.mode "retrieval") (eq $v.retrieval.credentials "serviceBinding") }}

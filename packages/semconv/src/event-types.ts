@@ -6,6 +6,7 @@ import {
   type MessageBuilder,
 } from './build-message.js';
 import { AttributeSuffix, AuditEventName } from './names.js';
+import type { NgRules } from './ng-event.js';
 import type {
   SapConfigurationChangeMessage,
   SapDataAccessMessage,
@@ -75,6 +76,8 @@ export interface EventKindRules<K extends AuditEventKind = AuditEventKind> {
   readonly entries: { readonly allowed: readonly AttributeSuffix[]; readonly required: readonly AttributeSuffix[] };
   /** Transactional kind: `audit.success` goes into the SAP body (the local record keeps it for every kind). */
   readonly successInBody: boolean;
+  /** SAP Audit Log Service NG: the v2 catalog message (format `otlp`) and envelope type (format `json`). */
+  readonly ng: NgRules;
   readonly buildMessage: MessageBuilder<SapMessageByKind[K]>;
 }
 
@@ -87,6 +90,7 @@ function rules<K extends AuditEventKind>(row: EventKindRules<K>): EventKindRules
   Object.freeze(row.entries.allowed);
   Object.freeze(row.entries.required);
   Object.freeze(row.entries);
+  Object.freeze(row.ng);
   return Object.freeze(row);
 }
 
@@ -112,6 +116,7 @@ export const EVENT_KINDS: { readonly [K in AuditEventKind]: EventKindRules<K> } 
     attributeNames: 'optional',
     entries: { allowed: [Value], required: [Value] },
     successInBody: false,
+    ng: { message: 'ZzzCustomEvent', jsonType: 'legacySecurityWrapper', perAttribute: false },
     buildMessage: securityEventMessage,
   }),
   'data-access': rules({
@@ -131,6 +136,7 @@ export const EVENT_KINDS: { readonly [K in AuditEventKind]: EventKindRules<K> } 
     attributeNames: 'required',
     entries: { allowed: [Successful], required: [] },
     successInBody: false,
+    ng: { message: 'DppDataAccess', jsonType: 'dppDataAccess', perAttribute: true },
     buildMessage: dataAccessMessage,
   }),
   'data-modification': rules({
@@ -150,6 +156,7 @@ export const EVENT_KINDS: { readonly [K in AuditEventKind]: EventKindRules<K> } 
     attributeNames: 'required',
     entries: { allowed: [Old, New], required: [New] },
     successInBody: true,
+    ng: { message: 'DppDataModification', jsonType: 'dppDataModification', perAttribute: true },
     buildMessage: dataModificationMessage,
   }),
   'data-deletion': rules({
@@ -169,6 +176,7 @@ export const EVENT_KINDS: { readonly [K in AuditEventKind]: EventKindRules<K> } 
     attributeNames: 'required',
     entries: { allowed: [Old], required: [] },
     successInBody: true,
+    ng: { message: 'DppDataDelete', jsonType: 'dppDataModification', perAttribute: true },
     buildMessage: dataModificationMessage,
   }),
   'configuration-change': rules({
@@ -188,6 +196,7 @@ export const EVENT_KINDS: { readonly [K in AuditEventKind]: EventKindRules<K> } 
     attributeNames: 'required',
     entries: { allowed: [Old, New], required: [New] },
     successInBody: true,
+    ng: { message: 'ConfigurationChange', jsonType: 'configurationChange', perAttribute: true },
     buildMessage: configurationChangeMessage,
   }),
   'configuration-deletion': rules({
@@ -207,6 +216,7 @@ export const EVENT_KINDS: { readonly [K in AuditEventKind]: EventKindRules<K> } 
     attributeNames: 'required',
     entries: { allowed: [Old], required: [] },
     successInBody: true,
+    ng: { message: 'ConfigurationDelete', jsonType: 'configurationChange', perAttribute: true },
     buildMessage: configurationChangeMessage,
   }),
 });

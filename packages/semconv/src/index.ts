@@ -65,4 +65,17 @@ export {
   type ParsedRejection,
   type ParsedRejectionMessage,
 } from './protocol/rejections.js';
+export {
+  ngRecord,
+  flattenId,
+  uuidV5,
+  NG_PROTO_PACKAGE,
+  NG_NOT_PROVIDED,
+  NG_NOT_SPECIFIED,
+  type NgEvent,
+  type NgJsonType,
+  type NgMessageName,
+  type NgRecord,
+  type NgRules,
+} from './ng-event.js';
 export { parseRetryAfter, parseHttpDate, MAX_RETRY_AFTER_MS } from './protocol/retry-after.js';

@@ -76,3 +76,21 @@ export function entrySuffixTable(): string[] {
     ROWS.map((r) => [code(r.name), list(r.entries.allowed), list(r.entries.required)]),
   );
 }
+
+/** "SAP Audit Log Service NG": what each kind is sent as in the two NG formats. */
+export function ngTable(): string[] {
+  return table(
+    [
+      'Event name',
+      'format: otlp (`sap.auditlog.auditevent.v2.…`)',
+      'format: json (envelope `type`)',
+      'NG events per record',
+    ],
+    ROWS.map((r) => [
+      code(r.name),
+      code(r.ng.message),
+      code(r.ng.jsonType),
+      r.ng.perAttribute ? 'one per attribute' : 'one',
+    ]),
+  );
+}

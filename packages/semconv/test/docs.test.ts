@@ -1,12 +1,12 @@
 /**
- * docs/semantic-conventions.md shows the rule table three times (event types, the attribute matrix,
- * the entry suffixes); each must equal what the table says.
+ * docs/semantic-conventions.md shows the rule table four times (event types, the attribute matrix,
+ * the entry suffixes, the NG mapping); each must equal what the table says.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { attributeMatrix, entrySuffixTable, eventTypesTable } from './doc-tables.js';
+import { attributeMatrix, entrySuffixTable, eventTypesTable, ngTable } from './doc-tables.js';
 
 const T = { timeout: 5_000 };
 const DOC = fileURLToPath(new URL('../../../../docs/semantic-conventions.md', import.meta.url));
@@ -46,5 +46,9 @@ describe('docs/semantic-conventions.md follows the rule table', () => {
 
   it('Attribute entries', T, () => {
     assertDocTable('## Attribute entries: `audit.attribute.<name>.<suffix>`', entrySuffixTable());
+  });
+
+  it('SAP Audit Log Service NG', T, () => {
+    assertDocTable('## SAP Audit Log Service NG', ngTable());
   });
 });

@@ -1,6 +1,7 @@
 import type { ExporterFactory, ReceiverFactory } from './component.js';
 import { fileExporterFactory } from './exporters/file/factory.js';
 import { sapAuditLogExporterFactory } from './exporters/sap-auditlog/factory.js';
+import { sapAuditLogNgExporterFactory } from './exporters/sap-auditlog-ng/factory.js';
 import { splunkHecExporterFactory } from './exporters/splunk-hec/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
 import { sapAuditLogRetrievalReceiverFactory } from './receivers/sap-auditlog-retrieval/factory.js';
@@ -20,6 +21,7 @@ export function defaultRegistry(): ComponentRegistry {
     exporters: new Map<string, ExporterFactory>([
       [fileExporterFactory.type, fileExporterFactory],
       [sapAuditLogExporterFactory.type, sapAuditLogExporterFactory],
+      [sapAuditLogNgExporterFactory.type, sapAuditLogNgExporterFactory],
       [splunkHecExporterFactory.type, splunkHecExporterFactory],
     ]),
   };

@@ -8,6 +8,8 @@ export interface HttpResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
+  /** The same body as bytes (for binary answers such as an OTLP response). */
+  readonly bytes: Buffer;
   /** The body was longer than the request's `maxResponseBytes`: `body` holds only its start. */
   readonly truncated: boolean;
 }
@@ -53,14 +55,16 @@ export function send(
           size += c.length;
           if (size <= maxBytes) chunks.push(c);
         });
-        res.on('end', () =>
+        res.on('end', () => {
+          const bytes = Buffer.concat(chunks);
           resolve({
             status: res.statusCode ?? 0,
             headers: res.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
+            body: bytes.toString('utf8'),
+            bytes,
             truncated: size > maxBytes,
-          }),
-        );
+          });
+        });
         res.on('error', (err) => reject(new NetworkError(`${url.host}: ${err.message}`)));
       },
     );

@@ -13,6 +13,10 @@ export interface SapService {
   readonly component: string;
   /** Whether user/password (the write API's standard plan) is a way to authenticate. */
   readonly basicAuth: boolean;
+  /** The credential keys a component's config may hold instead of a binding, for messages. */
+  readonly configKeys?: string;
+  /** Whether a `VCAP_SERVICES` entry may also be found by its name (user-provided services have the label `user-provided`). */
+  readonly matchName?: boolean;
 }
 
 /** The write API (`auditlog` service: premium, oauth2 and standard plans). */
@@ -47,13 +51,24 @@ export interface AuditLogCredentials {
   readonly watchDirectory: string | undefined;
 }
 
+/** A binding found in `VCAP_SERVICES` or under `$SERVICE_BINDING_ROOT`, before a service reads its credentials. */
+export interface FoundBinding {
+  readonly credentials: Record<string, unknown>;
+  readonly plan: string | undefined;
+  /** Where it was found, for messages (never the values). */
+  readonly source: string;
+  /** For mounted bindings: the directory to watch for rotation. */
+  readonly watchDirectory: string | undefined;
+}
+
 export class CredentialsError extends Error {
   override readonly name = 'CredentialsError';
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function str(v: unknown): string | undefined {
+/** A non-empty string, or undefined. */
+export function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
@@ -167,16 +182,24 @@ interface VcapEntry {
   credentials?: Record<string, unknown>;
 }
 
-function fromVcap(env: Env, name: string | undefined, label: string): AuditLogCredentials | undefined {
+function fromVcap(env: Env, name: string | undefined, service: SapService): FoundBinding | undefined {
   const raw = env['VCAP_SERVICES'];
   if (raw === undefined || raw.trim() === '') return undefined;
+  const label = service.label;
   const services = parseJson(raw, 'VCAP_SERVICES') as Record<string, VcapEntry[]>;
   const all = Object.values(services).flat();
-  const candidates = all.filter((e) => e.label === label || (e.tags ?? []).includes(label));
+  const candidates = all.filter(
+    (e) => e.label === label || (e.tags ?? []).includes(label) || (service.matchName === true && e.name === label),
+  );
   const entry =
     name === undefined ? candidates[0] : candidates.find((e) => e.name === name || e.instance_name === name);
   if (entry?.credentials === undefined) return undefined;
-  return fromCredentialObject(entry.credentials, entry.plan, `VCAP_SERVICES (${entry.name ?? label})`);
+  return {
+    credentials: entry.credentials,
+    plan: entry.plan,
+    source: `VCAP_SERVICES (${entry.name ?? label})`,
+    watchDirectory: undefined,
+  };
 }
 
 interface MetadataProperty {
@@ -261,7 +284,7 @@ async function fromServiceBindings(
   env: Env,
   name: string | undefined,
   label: string,
-): Promise<AuditLogCredentials | undefined> {
+): Promise<FoundBinding | undefined> {
   const root = env['SERVICE_BINDING_ROOT'];
   if (root === undefined || root === '') return undefined;
   let entries: string[];
@@ -277,54 +300,86 @@ async function fromServiceBindings(
     const b = await readBindingDirectory(dir);
     const isService = b.type === label || entry === label || name !== undefined;
     if (!isService || b.credentials === undefined) continue;
-    return fromCredentialObject(b.credentials, b.plan, `service binding ${dir}`, dir);
+    return { credentials: b.credentials, plan: b.plan, source: `service binding ${dir}`, watchDirectory: dir };
   }
   return undefined;
 }
 
+/** Where a component looks for its credentials, and what it makes of what it finds. */
+export interface CredentialSearch<T> {
+  readonly binding: BindingSource;
+  /** Which binding to use when several are found (binding or instance name). */
+  readonly bindingName: string | undefined;
+  /** The credentials in the component's own config, if it has them. */
+  fromConfig(): T | undefined;
+  /** The service's credentials from a binding that was found. */
+  fromBinding(found: FoundBinding): T;
+  /** Throws a CredentialsError naming what is missing. */
+  check(credentials: T): void;
+}
+
 /**
- * Finds a component's credentials for `service` (`binding: auto`: the component's config if it has
- * a `url`, then `$SERVICE_BINDING_ROOT`, then `VCAP_SERVICES`). The error says everything that was
- * looked at.
+ * Finds a component's credentials for `service` (`binding: auto`: the component's config, then
+ * `$SERVICE_BINDING_ROOT`, then `VCAP_SERVICES`). The error says everything that was looked at.
  */
-export async function resolveCredentials(
-  config: BindingConfig,
-  env: Env = process.env,
-  service: SapService = AUDITLOG_WRITE_API,
-): Promise<AuditLogCredentials> {
+export async function findCredentials<T>(search: CredentialSearch<T>, env: Env, service: SapService): Promise<T> {
   const label = service.label;
-  const source: BindingSource = config.binding;
+  const name = search.bindingName;
   const looked: string[] = [];
-  const attempt = async (kind: Exclude<BindingSource, 'auto'>): Promise<AuditLogCredentials | undefined> => {
+  const attempt = async (kind: Exclude<BindingSource, 'auto'>): Promise<T | undefined> => {
     switch (kind) {
       case 'config':
-        looked.push(`url/uaa in the ${service.component} config`);
-        return fromConfig(config, service);
-      case 'service_binding':
+        looked.push(`${service.configKeys ?? 'url/uaa'} in the ${service.component} config`);
+        return search.fromConfig();
+      case 'service_binding': {
         looked.push(
           env['SERVICE_BINDING_ROOT']
-            ? `bindings of type ${label}${config.binding_name ? ` named ${config.binding_name}` : ''} under SERVICE_BINDING_ROOT=${env['SERVICE_BINDING_ROOT']}`
+            ? `bindings of type ${label}${name ? ` named ${name}` : ''} under SERVICE_BINDING_ROOT=${env['SERVICE_BINDING_ROOT']}`
             : 'SERVICE_BINDING_ROOT (not set)',
         );
-        return fromServiceBindings(env, config.binding_name, label);
-      case 'vcap':
+        const found = await fromServiceBindings(env, name, label);
+        return found === undefined ? undefined : search.fromBinding(found);
+      }
+      case 'vcap': {
         looked.push(
           env['VCAP_SERVICES']
-            ? `VCAP_SERVICES entries labelled ${label}${config.binding_name ? ` named ${config.binding_name}` : ''}`
+            ? `VCAP_SERVICES entries labelled ${label}${service.matchName ? ` (or named ${label})` : ''}${name ? ` named ${name}` : ''}`
             : 'VCAP_SERVICES (not set)',
         );
-        return fromVcap(env, config.binding_name, label);
+        const found = fromVcap(env, name, service);
+        return found === undefined ? undefined : search.fromBinding(found);
+      }
     }
   };
-  const order: Exclude<BindingSource, 'auto'>[] = source === 'auto' ? ['config', 'service_binding', 'vcap'] : [source];
+  const order: Exclude<BindingSource, 'auto'>[] =
+    search.binding === 'auto' ? ['config', 'service_binding', 'vcap'] : [search.binding];
   for (const kind of order) {
     const found = await attempt(kind);
     if (found !== undefined) {
-      checkCredentials(found, service);
+      search.check(found);
       return found;
     }
   }
   throw new CredentialsError(`no ${service.title} credentials found; looked at: ${looked.join('; ')}`);
+}
+
+/** Finds the credentials of an SAP Audit Log Service API (write or retrieval) for a component. */
+export function resolveCredentials(
+  config: BindingConfig,
+  env: Env = process.env,
+  service: SapService = AUDITLOG_WRITE_API,
+): Promise<AuditLogCredentials> {
+  return findCredentials(
+    {
+      binding: config.binding,
+      bindingName: config.binding_name,
+      fromConfig: () => fromConfig(config, service),
+      fromBinding: (b) => fromCredentialObject(b.credentials, b.plan, b.source, b.watchDirectory),
+      check: (c) => checkCredentials(c, service),
+    },
+    env,
+    service,
+  );
 }
 
 /** A fingerprint of a binding directory's contents, to notice rotated credentials. */

@@ -152,7 +152,7 @@ describe('config problems name the key path and line', () => {
       [
         'bad_references.yaml:13:25: service.pipelines.audit.receivers[1]: "jaeger" is not defined under receivers (defined: otlp)',
         'bad_references.yaml:14:25: service.pipelines.audit.exporters[1]: "file/missing" is not defined under exporters (defined: file, splunk_hek)',
-        'bad_references.yaml:8:3: exporters.splunk_hek: unknown exporter type "splunk_hek" (known: file, sap_auditlog, splunk_hec)',
+        'bad_references.yaml:8:3: exporters.splunk_hek: unknown exporter type "splunk_hek" (known: file, sap_auditlog, sap_auditlog_ng, splunk_hec)',
       ].sort(),
     );
   });

@@ -15,6 +15,7 @@ import {
 import { createAgent, NetworkError, retryAfterMs, send, snippet } from '../../http/client.js';
 import { tlsAgentOptions } from '../../http/tls-client.js';
 import { TokenError, TokenProvider } from '../../sap/token-provider.js';
+import { mapConcurrent } from '../../util/map-concurrent.js';
 import { parseDuration } from '../../util/units.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -317,18 +318,4 @@ function applicationHeaders(env: Env): Record<string, string> {
 function closeConnection(c: Connection | undefined): void {
   c?.agent.destroy();
   c?.tokens?.close();
-}
-
-/** `fn` over `items` with at most `limit` running at once; results in input order. */
-async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
