@@ -6,12 +6,8 @@ import { RetryableExportError } from '../../model/errors.js';
 import { eventTypeOf, type SpooledRecord } from '../../model/spooled-record.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { SapAuditLogConfig } from './config.js';
-import {
-  CredentialsError,
-  directoryFingerprint,
-  resolveCredentials,
-  type AuditLogCredentials,
-} from '../../sap/credentials.js';
+import { CredentialWatch } from '../../sap/credential-watch.js';
+import { resolveCredentials, type AuditLogCredentials } from '../../sap/credentials.js';
 import { createAgent, NetworkError, retryAfterMs, send, snippet } from '../../http/client.js';
 import { tlsAgentOptions } from '../../http/tls-client.js';
 import { TokenError, TokenProvider } from '../../sap/token-provider.js';
@@ -19,6 +15,8 @@ import { mapConcurrent } from '../../util/map-concurrent.js';
 import { parseDuration } from '../../util/units.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+const TITLE = 'SAP Audit Log Service';
 
 /** What became of one message. */
 type Result =
@@ -45,11 +43,7 @@ interface Connection {
  */
 export class SapAuditLogExporter implements Exporter {
   private connection: Connection | undefined;
-  /** Why there are no credentials yet, while there are none. */
-  private missing: string | undefined;
-  private fingerprint: string | undefined;
-  private reloadTimer: NodeJS.Timeout | undefined;
-  private reloading: Promise<void> | undefined;
+  private readonly watch: CredentialWatch<AuditLogCredentials>;
   private tls: AgentOptions = {};
   private readonly timeoutMs: number;
   private readonly appHeaders: Record<string, string>;
@@ -62,62 +56,29 @@ export class SapAuditLogExporter implements Exporter {
   ) {
     this.timeoutMs = parseDuration(config.timeout);
     this.appHeaders = applicationHeaders(env);
+    // Without credentials the exporter still starts: records are accepted and wait in the spool (the
+    // exporter shows as failing, with the reason) until a binding appears; a mounted binding that
+    // rotates is picked up.
+    this.watch = new CredentialWatch({
+      title: TITLE,
+      resolve: () => resolveCredentials(this.config, this.env),
+      onChange: (next, previous) => this.connect(next, previous !== undefined),
+      intervalMs: parseDuration(config.reload_interval),
+      logger,
+    });
   }
 
   async start(): Promise<void> {
     this.tls = await tlsAgentOptions(this.config.tls, 'sap_auditlog');
-    await this.resolve();
-    // Look again for a binding that is not there yet, or for rotated credentials in a mounted one.
-    this.reloadTimer = setInterval(
-      () => void (this.connection === undefined ? this.resolve() : this.reloadIfChanged()),
-      parseDuration(this.config.reload_interval),
-    );
-    this.reloadTimer.unref();
+    await this.watch.start();
   }
 
-  /**
-   * Finds the credentials. Without them the exporter still starts: records are accepted and wait in
-   * the spool (the exporter shows as failing, with the reason) until a binding appears.
-   */
-  private async resolve(): Promise<void> {
-    let credentials: AuditLogCredentials;
-    try {
-      credentials = await resolveCredentials(this.config, this.env);
-    } catch (err) {
-      if (!(err instanceof CredentialsError)) throw err;
-      if (err.message !== this.missing)
-        this.logger.error(
-          { reason: err.message },
-          'SAP Audit Log Service exporter has no credentials; records wait in the spool',
-        );
-      this.missing = err.message;
-      return;
-    }
-    this.missing = undefined;
-    this.connection = this.connect(credentials);
-    if (credentials.watchDirectory !== undefined)
-      this.fingerprint = await directoryFingerprint(credentials.watchDirectory);
-    this.logger.info(
-      {
-        source: credentials.source,
-        url: credentials.url,
-        path: this.connection.pathPrefix,
-        auth:
-          credentials.uaa === undefined
-            ? 'basic'
-            : credentials.uaa.clientsecret === undefined
-              ? 'x509'
-              : 'client secret',
-      },
-      'SAP Audit Log Service exporter ready',
-    );
-  }
-
-  private connect(credentials: AuditLogCredentials): Connection {
+  private connect(credentials: AuditLogCredentials, rotated: boolean): void {
     const apiBase = new URL(credentials.url);
     const pathPrefix = apiPrefix(this.config.api_path, credentials, apiBase);
     const basic = credentials.uaa === undefined;
-    return {
+    const old = this.connection;
+    this.connection = {
       credentials,
       apiBase,
       pathPrefix,
@@ -127,40 +88,24 @@ export class SapAuditLogExporter implements Exporter {
         ? `Basic ${Buffer.from(`${credentials.user!}:${credentials.password!}`).toString('base64')}`
         : undefined,
     };
-  }
-
-  /** A mounted binding changed (rotated certificate or secret): switch to the new credentials. */
-  private reloadIfChanged(): Promise<void> {
-    this.reloading ??= (async () => {
-      try {
-        const dir = this.connection?.credentials.watchDirectory;
-        if (dir === undefined) return;
-        const fingerprint = await directoryFingerprint(dir);
-        if (fingerprint === this.fingerprint) return;
-        const credentials = await resolveCredentials(this.config, this.env);
-        const old = this.connection;
-        this.connection = this.connect(credentials);
-        this.fingerprint = fingerprint;
-        this.logger.info(
-          { source: credentials.source },
-          'SAP Audit Log Service credentials changed; using the new ones',
-        );
-        setTimeout(() => closeConnection(old), this.timeoutMs * 2).unref();
-      } catch (err) {
-        this.logger.error(
-          { err: (err as Error).message },
-          'could not reload the SAP Audit Log Service credentials; keeping the old ones',
-        );
-      } finally {
-        this.reloading = undefined;
-      }
-    })();
-    return this.reloading;
+    if (rotated) {
+      setTimeout(() => closeConnection(old), this.timeoutMs * 2).unref();
+      return;
+    }
+    this.logger.info(
+      {
+        source: credentials.source,
+        url: credentials.url,
+        path: pathPrefix,
+        auth: basic ? 'basic' : credentials.uaa.clientsecret === undefined ? 'x509' : 'client secret',
+      },
+      `${TITLE} exporter ready`,
+    );
   }
 
   async export(records: readonly SpooledRecord[], signal?: AbortSignal): Promise<ExportOutcome> {
     if (this.connection === undefined)
-      throw new RetryableExportError(this.missing ?? 'no SAP Audit Log Service credentials yet');
+      throw new RetryableExportError(this.watch.missing ?? `no ${TITLE} credentials yet`);
     const results = await mapConcurrent(records, this.config.max_concurrency, (r) => this.deliver(r, signal));
     const rejected: { index: number; reason: string }[] = [];
     const retry: number[] = [];
@@ -209,7 +154,7 @@ export class SapAuditLogExporter implements Exporter {
         authorization = connection.basicAuth ?? `Bearer ${await connection.tokens!.token(subdomain)}`;
       } catch (err) {
         if (!(err instanceof TokenError)) throw err;
-        if (err.credentialsRejected) void this.reloadIfChanged();
+        if (err.credentialsRejected) void this.watch.reloadIfChanged();
         return { kind: 'retry', reason: err.message, retryAfterMs: err.retryAfterMs };
       }
       let res;
@@ -239,7 +184,7 @@ export class SapAuditLogExporter implements Exporter {
         connection.tokens.invalidate(subdomain, authorization.slice('Bearer '.length));
         continue;
       }
-      void this.reloadIfChanged();
+      void this.watch.reloadIfChanged();
       return {
         kind: 'retry',
         reason: `SAP Audit Log Service answers 401 even with a fresh ${connection.basicAuth ? 'user/password' : 'token'}: check the binding (${connection.credentials.source})`,
@@ -249,8 +194,7 @@ export class SapAuditLogExporter implements Exporter {
   }
 
   async shutdown(): Promise<void> {
-    clearInterval(this.reloadTimer);
-    await this.reloading;
+    await this.watch.stop();
     closeConnection(this.connection);
   }
 }
