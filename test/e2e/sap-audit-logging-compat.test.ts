@@ -65,16 +65,18 @@ const CONSOLE = { logToConsole: true };
 const OBJECT = { type: 'online system', id: { name: 'Students info system' } };
 const SUBJECT = { type: 'student', id: { student_id: 'st_123' } };
 
-/** What a call did: returned, or threw (which error, with which message). */
-type Outcome = { threw: false } | { threw: true; type: string; code: unknown; message: string };
+/** What a call did: returned, or threw (which error, with which message and assertion fields). */
+type Outcome =
+  { threw: false } | { threw: true; type: string; code: unknown; message: string; assertion: readonly unknown[] };
 
 function outcome(fn: () => unknown): Outcome {
   try {
     fn();
     return { threw: false };
   } catch (err) {
-    const e = err as Error & { code?: unknown };
-    return { threw: true, type: e.constructor.name, code: e.code, message: e.message };
+    const e = err as Error & { code?: unknown; actual?: unknown; expected?: unknown; operator?: unknown };
+    const assertion = [e.actual, e.expected, e.operator, (e as { generatedMessage?: unknown }).generatedMessage];
+    return { threw: true, type: e.constructor.name, code: e.code, message: e.message, assertion };
   }
 }
 

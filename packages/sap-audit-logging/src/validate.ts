@@ -1,7 +1,8 @@
 /**
  * The argument checks of `@sap/audit-logging` v2, with the messages and error types it throws
  * (observed in 7.0.2): an `AssertionError` (node:assert) for a missing or mistyped value, a plain
- * `Error` for a repeated attribute name. Callers that catch on the message keep working.
+ * `Error` for a repeated attribute name. Callers that catch on the message keep working. The
+ * message is formatted only when a check fails (these checks run on every audited call).
  */
 import assert from 'node:assert';
 import { format } from 'node:util';
@@ -16,29 +17,34 @@ export interface DataSubject extends TypeAndId {
   role?: string;
 }
 
+/** Throws `AssertionError` (actual: `ok`, expected: true) with the message `template` % `name` unless `ok` is truthy. */
+function ensure(ok: unknown, template: string, name: string): void {
+  if (!ok) assert(ok, format(template, name));
+}
+
 export function provided(value: unknown, name: string): void {
-  assert(value !== undefined, format('%s should be provided', name));
+  ensure(value !== undefined, '%s should be provided', name);
 }
 
 export function string(value: unknown, name: string): asserts value is string {
-  assert(typeof value === 'string', format('%s should be a string', name));
+  ensure(typeof value === 'string', '%s should be a string', name);
 }
 
 export function notEmptyString(value: unknown, name: string): asserts value is string {
   string(value, name);
-  assert(value.length, format('%s should not be empty', name));
+  ensure(value.length, '%s should not be empty', name);
 }
 
 export function boolean(value: unknown, name: string): asserts value is boolean {
-  assert(typeof value === 'boolean', format('%s should be a boolean', name));
+  ensure(typeof value === 'boolean', '%s should be a boolean', name);
 }
 
 export function object(value: unknown, name: string): asserts value is Record<string, unknown> {
-  assert(value && typeof value === 'object', format('%s should be a JavaScript object', name));
+  ensure(value && typeof value === 'object', '%s should be a JavaScript object', name);
 }
 
 export function callback(value: unknown): asserts value is (...args: unknown[]) => unknown {
-  assert(typeof value === 'function', 'Callback should be a function');
+  ensure(typeof value === 'function', '%s', 'Callback should be a function');
 }
 
 export function uniqueAttributeName(attributes: readonly { name?: unknown }[], name: string): void {
@@ -46,7 +52,7 @@ export function uniqueAttributeName(attributes: readonly { name?: unknown }[], n
 }
 
 export function atLeastOneAttribute(attributes: readonly unknown[]): void {
-  assert(attributes.length > 0, 'At least 1 attribute should be provided');
+  ensure(attributes.length > 0, '%s', 'At least 1 attribute should be provided');
 }
 
 export function typeAndId(value: unknown, name: string): asserts value is TypeAndId {
@@ -55,7 +61,7 @@ export function typeAndId(value: unknown, name: string): asserts value is TypeAn
   const id = value['id'];
   object(id, `${name}/id`);
   const keys = Object.keys(id);
-  assert(keys.length > 0, format('%s/id should have at least one property', name));
+  ensure(keys.length > 0, '%s/id should have at least one property', name);
   for (const key of keys) string(id[key], `${name}/id/${key}`);
 }
 
@@ -66,5 +72,5 @@ export function dataSubject(value: unknown, name: string): asserts value is Data
 }
 
 export function notEmptyArray(value: unknown, name: string): asserts value is unknown[] {
-  assert(Array.isArray(value) && value.length > 0, format('%s should be a non-empty JavaScript array', name));
+  ensure(Array.isArray(value) && value.length > 0, '%s should be a non-empty JavaScript array', name);
 }
