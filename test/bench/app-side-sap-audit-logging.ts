@@ -57,5 +57,6 @@ const results: Record<string, AppSideResult> = {
   'securityMessage().log(), awaited one by one': await measureAppSide(seconds, 1, security),
   'securityMessage().log(), 50 in flight': await measureAppSide(seconds, 50, security),
   'read().log(), awaited one by one': await measureAppSide(seconds, 1, read),
+  'read().log(), 50 in flight': await measureAppSide(seconds, 50, read),
 };
 process.stdout.write(`${JSON.stringify(results)}\n`);

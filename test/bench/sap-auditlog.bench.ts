@@ -4,8 +4,9 @@
  *
  * 1. Delivery: messages/s from the sidecar (one CPU) to the test server, draining a filled spool.
  * 2. Application side: events/s and CPU per event for an application using `@sap/audit-logging`
- *    (one HTTPS request to SAP per event) and for one using `@otel-audit/sdk` (`emit`, `await log`)
- *    with the sidecar next to it. Each application runs alone on CPU 0; its peer (the SAP test
+ *    (one HTTPS request to SAP per event), for the same calls with the drop-in
+ *    `@otel-audit/sap-audit-logging`, and for one using `@otel-audit/sdk` (`emit`, `await log`),
+ *    the latter two with the sidecar next to them. Each application runs alone on CPU 0; its peer (the SAP test
  *    server, or the sidecar, which answers once a record is in its spool) on CPU 1.
  *
  *   node test/dist/bench/sap-auditlog.bench.js [--duration=5] [--records=20000]
@@ -164,13 +165,19 @@ async function main(): Promise<void> {
       wrapper: [...pinning.load],
     });
     let ours: Record<string, AppSideResult>;
+    let dropIn: Record<string, AppSideResult>;
     try {
+      const endpoint = `http://${sidecar.endpoints['otlp/http']!}`;
       ours = await appSide(
         'app-side-otel-audit.js',
-        [`--endpoint=http://${sidecar.endpoints['otlp/http']!}`, `--duration=${seconds}`],
+        [`--endpoint=${endpoint}`, `--duration=${seconds}`],
         pinning.target,
         env,
       );
+      dropIn = await appSide('app-side-sap-audit-logging-drop-in.js', [`--duration=${seconds}`], pinning.target, {
+        ...env,
+        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      });
     } finally {
       await sidecar.stop();
     }
@@ -178,6 +185,7 @@ async function main(): Promise<void> {
       `\n${'application side (one CPU for the application)'.padEnd(58)} ${'events/s'.padStart(11)} ${'CPU µs/ev'.padStart(10)} ${'p50 ms'.padStart(10)}`,
     );
     for (const [name, r] of Object.entries(theirs)) console.log(row(`@sap/audit-logging ${name}`, r));
+    for (const [name, r] of Object.entries(dropIn)) console.log(row(`@otel-audit/sap-audit-logging ${name}`, r));
     for (const [name, r] of Object.entries(ours)) console.log(row(`@otel-audit/sdk ${name}`, r));
     const base = theirs['securityMessage().log(), awaited one by one']!;
     const base50 = theirs['securityMessage().log(), 50 in flight']!;
@@ -194,6 +202,15 @@ async function main(): Promise<void> {
     console.log(
       `  log() 50 in flight vs log() 50 in flight:         ${(ours['log(SecurityEvent), 50 in flight']!.eventsPerSec / base50.eventsPerSec).toFixed(1)}x`,
     );
+    console.log('\nratios, the same calls with @otel-audit/sap-audit-logging over @sap/audit-logging:');
+    for (const name of Object.keys(theirs)) {
+      const a = theirs[name]!;
+      const b = dropIn[name];
+      if (b === undefined) continue;
+      console.log(
+        `  ${`${name}:`.padEnd(48)} ${(b.eventsPerSec / a.eventsPerSec).toFixed(1).padStart(6)}x events/s, ${(a.cpuMicrosPerEvent / b.cpuMicrosPerEvent).toFixed(1).padStart(6)}x less CPU per event`,
+      );
+    }
     console.log(`  tokens fetched by @sap/audit-logging and the sidecars together: ${server.tokensIssued.length}`);
   } finally {
     await server.stop();

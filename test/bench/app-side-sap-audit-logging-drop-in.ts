@@ -1,0 +1,38 @@
+/**
+ * Application-side cost of `@otel-audit/sap-audit-logging` (run as its own process by
+ * sap-auditlog.bench): the calls of app-side-sap-audit-logging.ts, unchanged, with the drop-in in
+ * place of `@sap/audit-logging` and the sidecar next to it (OTEL_EXPORTER_OTLP_ENDPOINT). Each
+ * `log()` resolves once the sidecar has the record on disk. Prints one JSON line.
+ */
+import sapAuditLogging from '@otel-audit/sap-audit-logging';
+import { numberOption } from './bench-args.js';
+import type { AppSideResult } from './app-side.js';
+import { measureAppSide } from './app-side.js';
+
+const seconds = numberOption('duration', 5);
+// The binding the original needed is ignored for sending: the sidecar holds it.
+const log = await sapAuditLogging.v2({ url: 'https://api.auditlog.example', uaa: {} });
+const security = (i: number) =>
+  log
+    .securityMessage('%d unsuccessful login attempts', i)
+    .externalIP('127.0.0.1')
+    .by('$USER')
+    .tenant('$PROVIDER')
+    .log();
+const read = () =>
+  log
+    .read({ type: 'online system', id: { name: 'Students info system' } })
+    .attribute({ name: 'date-of-birth', successful: true })
+    .dataSubject({ type: 'student', id: { student_id: 'st_123' } })
+    .by('$USER')
+    .tenant('$PROVIDER')
+    .log();
+
+const results: Record<string, AppSideResult> = {
+  'securityMessage().log(), awaited one by one': await measureAppSide(seconds, 1, security),
+  'securityMessage().log(), 50 in flight': await measureAppSide(seconds, 50, security),
+  'read().log(), awaited one by one': await measureAppSide(seconds, 1, read),
+  'read().log(), 50 in flight': await measureAppSide(seconds, 50, read),
+};
+await sapAuditLogging.shutdown();
+process.stdout.write(`${JSON.stringify(results)}\n`);
