@@ -219,6 +219,44 @@ describe('@otel-audit/sap-audit-logging end to end', { timeout: 120_000 }, () =>
     );
   });
 
+  it('the documented differences: $PROVIDER without tenant(), only SAP’s fields sent', async () => {
+    const auditLog = await sapAuditLogging.v2({ otelAudit: { endpoint } }, { getGrantType: () => 'user_token' });
+    const update = await auditLog
+      .update({ type: 'account', id: { id: '7' } })
+      // The v1-style `successful` is not a field of SAP's data modification attributes.
+      .attribute({ name: 'password', successful: false } as { name: string })
+      .dataSubject({ type: 'customer', id: { id: '7' } })
+      .by('jane')
+      .at(42)
+      .logSuccess();
+    const read = await auditLog
+      .read({ type: 'account', id: { id: '7' } })
+      .attribute({ name: 'iban' })
+      .attachment({ id: 'statement-1', name: 'statement.pdf', content: 'bytes' } as { id: string; name: string })
+      .dataSubject({ type: 'customer', id: { id: '7' } })
+      .by('jane')
+      .at(42)
+      .log();
+    await until(
+      () => [update, read].every((u) => server.messages.some((m) => m.body['uuid'] === u)),
+      10_000,
+      'both messages at SAP',
+    );
+    const body = (uuid: string | undefined) => server.messages.find((m) => m.body['uuid'] === uuid)!.body;
+    assert.deepEqual(body(update), {
+      uuid: update,
+      user: 'jane',
+      time: '1970-01-01T00:00:00.042Z',
+      tenant: '$PROVIDER',
+      attributes: [{ name: 'password' }],
+      object: { type: 'account', id: { id: '7' } },
+      data_subject: { type: 'customer', id: { id: '7' } },
+      success: true,
+    });
+    assert.deepEqual(body(read)['attachments'], [{ id: 'statement-1', name: 'statement.pdf' }]);
+    assert.equal(body(read)['tenant'], '$PROVIDER');
+  });
+
   it('a record the sidecar rejects: the promise rejects, the callback gets the error', async () => {
     const auditLog = await sapAuditLogging.v2({ ...binding(), otelAudit: { endpoint } });
     const tooLong = 'x'.repeat(MAX_VALUE + 1);
