@@ -5,7 +5,7 @@
  * `log()` resolves once the sidecar has the record on disk. Prints one JSON line.
  */
 import sapAuditLogging from '@otel-audit/sap-audit-logging';
-import { numberOption } from './bench-args.js';
+import { numberOption, stringOption } from './bench-args.js';
 import type { AppSideResult } from './app-side.js';
 import { measureAppSide } from './app-side.js';
 
@@ -28,11 +28,15 @@ const read = () =>
     .tenant('$PROVIDER')
     .log();
 
-const results: Record<string, AppSideResult> = {
-  'securityMessage().log(), awaited one by one': await measureAppSide(seconds, 1, security),
-  'securityMessage().log(), 50 in flight': await measureAppSide(seconds, 50, security),
-  'read().log(), awaited one by one': await measureAppSide(seconds, 1, read),
-  'read().log(), 50 in flight': await measureAppSide(seconds, 50, read),
+const cases: Record<string, () => Promise<AppSideResult>> = {
+  'securityMessage().log(), awaited one by one': () => measureAppSide(seconds, 1, security),
+  'securityMessage().log(), 50 in flight': () => measureAppSide(seconds, 50, security),
+  'read().log(), awaited one by one': () => measureAppSide(seconds, 1, read),
+  'read().log(), 50 in flight': () => measureAppSide(seconds, 50, read),
 };
+// `--case=NAME` runs only that case (the benchmark reads the sidecar's metrics around it).
+const only = stringOption('case');
+const results: Record<string, AppSideResult> = {};
+for (const [name, run] of Object.entries(cases)) if (only === undefined || name === only) results[name] = await run();
 await sapAuditLogging.shutdown();
 process.stdout.write(`${JSON.stringify(results)}\n`);

@@ -114,6 +114,25 @@ async function appSide(
   return JSON.parse(await firstLine(child)) as Record<string, AppSideResult>;
 }
 
+/** Sum and count of the sidecar's request and spool-write histograms (its /metrics). */
+async function sidecarTimes(telemetry: string): Promise<{ request: [number, number]; fsync: [number, number] }> {
+  const text = await (await fetch(`http://${telemetry}/metrics`)).text();
+  const value = (name: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(name));
+    return Number(line?.slice(line.lastIndexOf(' ') + 1) ?? NaN);
+  };
+  return {
+    request: [
+      value('otel_audit_receiver_request_duration_seconds_sum'),
+      value('otel_audit_receiver_request_duration_seconds_count'),
+    ],
+    fsync: [
+      value('otel_audit_spool_fsync_duration_seconds_sum'),
+      value('otel_audit_spool_fsync_duration_seconds_count'),
+    ],
+  };
+}
+
 function row(name: string, r: AppSideResult): string {
   return `${name.padEnd(58)} ${Math.round(r.eventsPerSec).toLocaleString('en-US').padStart(11)} ${r.cpuMicrosPerEvent.toFixed(1).padStart(10)} ${r.p50Ms === null ? '         -' : r.p50Ms.toFixed(2).padStart(10)}${r.failures ? `  (${r.failures} failed)` : ''}`;
 }
@@ -161,11 +180,12 @@ async function main(): Promise<void> {
     await mkdir(appDir, { recursive: true });
     const sidecar = await startSidecar({
       dir: appDir,
-      config: httpConfig({ exporters: '  file:\n    path: ./audit.jsonl', exporterIds: ['file'], telemetry: false }),
+      config: httpConfig({ exporters: '  file:\n    path: ./audit.jsonl', exporterIds: ['file'] }),
       wrapper: [...pinning.load],
     });
     let ours: Record<string, AppSideResult>;
     let dropIn: Record<string, AppSideResult>;
+    let during: Awaited<ReturnType<typeof sidecarTimes>>;
     try {
       const endpoint = `http://${sidecar.endpoints['otlp/http']!}`;
       ours = await appSide(
@@ -174,10 +194,24 @@ async function main(): Promise<void> {
         pinning.target,
         env,
       );
-      dropIn = await appSide('app-side-sap-audit-logging-drop-in.js', [`--duration=${seconds}`], pinning.target, {
-        ...env,
-        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-      });
+      const dropInEnv = { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint };
+      dropIn = await appSide(
+        'app-side-sap-audit-logging-drop-in.js',
+        [`--duration=${seconds}`],
+        pinning.target,
+        dropInEnv,
+      );
+      // Once more, 50 security messages in flight alone, to see how long the sidecar took per request.
+      const before = await sidecarTimes(sidecar.endpoints['telemetry']!);
+      await appSide(
+        'app-side-sap-audit-logging-drop-in.js',
+        [`--duration=${seconds}`, '--case=securityMessage().log(), 50 in flight'],
+        pinning.target,
+        dropInEnv,
+      );
+      const after = await sidecarTimes(sidecar.endpoints['telemetry']!);
+      const delta = (a: [number, number], b: [number, number]): [number, number] => [a[0] - b[0], a[1] - b[1]];
+      during = { request: delta(after.request, before.request), fsync: delta(after.fsync, before.fsync) };
     } finally {
       await sidecar.stop();
     }
@@ -211,6 +245,15 @@ async function main(): Promise<void> {
         `  ${`${name}:`.padEnd(48)} ${(b.eventsPerSec / a.eventsPerSec).toFixed(1).padStart(6)}x events/s, ${(a.cpuMicrosPerEvent / b.cpuMicrosPerEvent).toFixed(1).padStart(6)}x less CPU per event`,
       );
     }
+    // What bounds an application that keeps 50 calls in flight: each call waits for a whole request
+    // to the sidecar, which answers once the records are written and fdatasynced.
+    const requestMs = (during.request[0] / during.request[1]) * 1000;
+    const fsyncMs = (during.fsync[0] / during.fsync[1]) * 1000;
+    console.log(
+      `  the sidecar during a rerun of securityMessage().log() 50 in flight: ${during.request[1]} requests, ${requestMs.toFixed(2)} ms each on average ` +
+        `(spool write + fdatasync ${fsyncMs.toFixed(2)} ms); 50 in flight ÷ ${requestMs.toFixed(2)} ms = ` +
+        `${Math.round(50 / (requestMs / 1000)).toLocaleString('en-US')} events/s at most`,
+    );
     console.log(`  tokens fetched by @sap/audit-logging and the sidecars together: ${server.tokensIssued.length}`);
   } finally {
     await server.stop();
