@@ -8,25 +8,12 @@ import sapAuditLogging from '@otel-audit/sap-audit-logging';
 import { numberOption, stringOption } from './bench-args.js';
 import type { AppSideResult } from './app-side.js';
 import { measureAppSide } from './app-side.js';
+import { auditedCalls, type AuditLogV2 } from './sap-audit-logging-calls.js';
 
 const seconds = numberOption('duration', 5);
 // The binding the original needed is ignored for sending: the sidecar holds it.
 const log = await sapAuditLogging.v2({ url: 'https://api.auditlog.example', uaa: {} });
-const security = (i: number) =>
-  log
-    .securityMessage('%d unsuccessful login attempts', i)
-    .externalIP('127.0.0.1')
-    .by('$USER')
-    .tenant('$PROVIDER')
-    .log();
-const read = () =>
-  log
-    .read({ type: 'online system', id: { name: 'Students info system' } })
-    .attribute({ name: 'date-of-birth', successful: true })
-    .dataSubject({ type: 'student', id: { student_id: 'st_123' } })
-    .by('$USER')
-    .tenant('$PROVIDER')
-    .log();
+const { security, read } = auditedCalls(log as unknown as AuditLogV2);
 
 const cases: Record<string, () => Promise<AppSideResult>> = {
   'securityMessage().log(), awaited one by one': () => measureAppSide(seconds, 1, security),
