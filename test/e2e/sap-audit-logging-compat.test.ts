@@ -447,6 +447,16 @@ describe('@otel-audit/sap-audit-logging and @sap/audit-logging side by side', ()
     assert.match((v1.err as Error).message, /implements the v2 API only/);
   });
 
+  it('types the middleware so that a framework with its own request type takes it (checked by tsc)', () => {
+    interface FrameworkRequest {
+      method: string;
+    }
+    const handlers: ((req: FrameworkRequest, res: { statusCode: number }, next: (err?: unknown) => void) => void)[] =
+      [];
+    handlers.push(dropInMiddlewareEsm({ logToConsole: true }, 2));
+    assert.equal(handlers.length, 1);
+  });
+
   it('loads with require and with import: one instance, with named ES exports', () => {
     assert.equal(dropInEsm, dropIn);
     assert.equal(namedV2, dropIn.v2);

@@ -5,11 +5,16 @@
 import { v2 } from './audit-log.js';
 import type { AuditLogRequest, Credentials, Next } from './types.js';
 
+/**
+ * The handler takes any request object (Express's, or another framework's) and treats it as an
+ * {@link AuditLogRequest}.
+ */
 function auditLogMiddleware(
   credentials: Credentials,
   version: number = 2,
-): (req: AuditLogRequest, res: unknown, next: Next) => void {
-  return (req, _res, next) => {
+): (req: object, res: unknown, next: Next) => void {
+  return (request, _res, next) => {
+    const req = request as AuditLogRequest;
     if (!credentials) {
       next(new Error('Missing credentials for audit log service.'));
       return;
