@@ -447,7 +447,7 @@ describe('@otel-audit/sap-audit-logging and @sap/audit-logging side by side', ()
     assert.match((v1.err as Error).message, /implements the v2 API only/);
   });
 
-  it('types the middleware so that a framework with its own request type takes it (checked by tsc)', () => {
+  it('types v2() and the middleware for the bindings and frameworks applications have (checked by tsc)', () => {
     interface FrameworkRequest {
       method: string;
     }
@@ -455,6 +455,25 @@ describe('@otel-audit/sap-audit-logging and @sap/audit-logging side by side', ()
       [];
     handlers.push(dropInMiddlewareEsm({ logToConsole: true }, 2));
     assert.equal(handlers.length, 1);
+    // Compiled, not run: an interface-typed binding, a literal one, the callback form's types.
+    interface Binding {
+      url: string;
+      uaa: { clientid: string; clientsecret: string; url: string };
+    }
+    const typed = async (binding: Binding) => {
+      await namedV2(binding);
+      await namedV2({ url: 'https://api.example', uaa: {} }, null);
+      namedV2({ ...binding, otelAudit: { endpoint: 'http://127.0.0.1:4318' } }, (err, auditLog) => {
+        if (err === null)
+          auditLog
+            ?.securityMessage('%s', err)
+            .by('$USER')
+            .log((e, id) => [e?.message, id?.length]);
+      });
+      // @ts-expect-error otelAudit.endpoint is a string
+      void namedV2({ otelAudit: { endpoint: 4318 } });
+    };
+    assert.equal(typeof typed, 'function');
   });
 
   it('loads with require and with import: one instance, with named ES exports', () => {

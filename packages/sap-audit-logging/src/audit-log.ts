@@ -62,13 +62,13 @@ async function create(credentials: Credentials): Promise<AuditLogV2> {
  * not used for sending, except `logToConsole` and the drop-in's own `otelAudit` options; the
  * security context is checked and not used (see docs/migrating-from-sap-audit-logging.md).
  */
-export function v2(credentials: Credentials, securityContext?: object | null): Promise<AuditLogV2>;
-export function v2(credentials: Credentials, callback: V2Callback): undefined;
-export function v2(
-  credentials: Credentials,
+export function v2<B extends object>(credentials: Credentials<B>, callback: V2Callback): undefined;
+export function v2<B extends object>(
+  credentials: Credentials<B>,
   securityContext: object | null | undefined,
   callback: V2Callback,
 ): undefined;
+export function v2<B extends object>(credentials: Credentials<B>, securityContext?: object | null): Promise<AuditLogV2>;
 export function v2(credentials: Credentials, ...rest: unknown[]): Promise<AuditLogV2> | undefined {
   check.object(credentials, 'Credentials');
   let [securityContext, callback] = rest;

@@ -9,6 +9,7 @@ export type {
   Attachment,
   ConfigurationAttribute,
   Credentials,
+  CredentialsOptions,
   DataAccessAttribute,
   DataModificationAttribute,
   DataSubject,

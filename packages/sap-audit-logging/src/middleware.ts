@@ -9,8 +9,8 @@ import type { AuditLogRequest, Credentials, Next } from './types.js';
  * The handler takes any request object (Express's, or another framework's) and treats it as an
  * {@link AuditLogRequest}.
  */
-function auditLogMiddleware(
-  credentials: Credentials,
+function auditLogMiddleware<B extends object>(
+  credentials: Credentials<B>,
   version: number = 2,
 ): (req: object, res: unknown, next: Next) => void {
   return (request, _res, next) => {

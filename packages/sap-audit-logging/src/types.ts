@@ -65,16 +65,18 @@ export interface SidecarOptions {
 }
 
 /**
- * The service binding `@sap/audit-logging` took (`url`, `uaa`, or `user`/`password`). The drop-in
- * does not use it to send: the sidecar holds the binding. Kept so that existing calls still work.
+ * What the drop-in reads from the credentials `v2()` gets. The rest of them (the audit log binding:
+ * `url`, `uaa`, or `user`/`password`) is accepted and not used for sending: the sidecar holds the
+ * binding. `Credentials<B>` is any binding `B` with these two optional keys.
  */
-export interface Credentials {
+export interface CredentialsOptions {
   /** Write each message to the console instead of sending it (local development). */
   logToConsole?: boolean;
   /** Where the sidecar is (an addition of the drop-in). */
   otelAudit?: SidecarOptions;
-  [key: string]: unknown;
 }
+
+export type Credentials<B extends object = object> = B & CredentialsOptions;
 
 /** The request the middleware decorates. */
 export interface AuditLogRequest {
