@@ -471,7 +471,7 @@ describe('@otel-audit/sap-audit-logging and @sap/audit-logging side by side', ()
             .log((e, id) => [e?.message, id?.length]);
       });
       // @ts-expect-error otelAudit.endpoint is a string
-      void namedV2({ otelAudit: { endpoint: 4318 } });
+      namedV2({ otelAudit: { endpoint: 4318 } });
     };
     assert.equal(typeof typed, 'function');
   });
