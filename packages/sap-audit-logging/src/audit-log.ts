@@ -33,18 +33,21 @@ function load(): Promise<Loaded> {
  */
 const clients = new Map<string, AuditClient>();
 
+/** The `otelAudit` keys, and only those, for the SDK's client. */
 function sidecarOptions(credentials: Credentials): SidecarOptions {
   const options = credentials.otelAudit;
   if (options === undefined) return {};
-  check.object(options, 'credentials.otelAudit');
-  return options;
+  const given: unknown = options;
+  check.object(given, 'credentials.otelAudit');
+  const { endpoint, protocol, headers, timeoutMillis, compression, logTimeoutMillis, resource } = options;
+  return { endpoint, protocol, headers, timeoutMillis, compression, logTimeoutMillis, resource };
 }
 
 function clientFor(sdk: Sdk, options: SidecarOptions): AuditClient {
   const key = JSON.stringify(options);
   let client = clients.get(key);
   if (client === undefined) {
-    client = sdk.createAuditClient({ ...options });
+    client = sdk.createAuditClient(options);
     clients.set(key, client);
   }
   return client;
