@@ -33,6 +33,7 @@ COPY packages/semconv/package.json packages/semconv/
 COPY packages/sdk/package.json packages/sdk/
 COPY packages/sidecar/package.json packages/sidecar/
 COPY packages/trail/package.json packages/trail/
+COPY packages/sap-audit-logging/package.json packages/sap-audit-logging/
 COPY examples/basic-app/package.json examples/basic-app/
 COPY test/package.json test/
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -52,6 +53,7 @@ COPY packages/semconv/package.json packages/semconv/
 COPY packages/sdk/package.json packages/sdk/
 COPY packages/sidecar/package.json packages/sidecar/
 COPY packages/trail/package.json packages/trail/
+COPY packages/sap-audit-logging/package.json packages/sap-audit-logging/
 COPY examples/basic-app/package.json examples/basic-app/
 COPY test/package.json test/
 # Only the sidecar workspace and its production dependencies (with TRAIL_TOOLS=true also the trail
@@ -62,7 +64,7 @@ RUN npm ci --omit=dev --workspace=@otel-audit/sidecar \
        $(if [ "$TRAIL_TOOLS" = true ]; then echo --workspace=@otel-audit/trail; fi) \
        --ignore-scripts --no-audit --no-fund \
   && npm cache clean --force \
-  && rm -rf packages/sdk examples test
+  && rm -rf packages/sdk packages/sap-audit-logging examples test
 COPY --from=build /src/packages/semconv/dist/src packages/semconv/dist/src
 COPY --from=build /src/packages/sidecar/dist/src packages/sidecar/dist/src
 COPY --from=build /src/packages/trail/dist/src packages/trail/dist/src

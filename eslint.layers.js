@@ -39,7 +39,7 @@ export const SIDECAR_LAYERS = {
   replay: ['component.ts', 'model', 'config', 'deadletter', 'otlp', 'pipeline', 'telemetry', 'util'],
 };
 
-/** Packages: semconv is the base; the SDK builds on it; nothing imports the sidecar. */
+/** Packages: semconv is the base; the SDK and the @sap/audit-logging drop-in build on it; nothing imports the sidecar. */
 const PACKAGE_ZONES = [
   {
     target: './packages/semconv/src',
@@ -50,6 +50,12 @@ const PACKAGE_ZONES = [
     target: './packages/sdk/src',
     from: './packages/sidecar/src',
     message: 'the SDK must not depend on the sidecar (they share only @otel-audit/semconv).',
+  },
+  {
+    target: './packages/sap-audit-logging/src',
+    from: ['./packages/sidecar/src', './packages/trail/src'],
+    message:
+      'the @sap/audit-logging drop-in talks to the sidecar over OTLP through the SDK: it must not import the sidecar.',
   },
   {
     target: './packages/trail/src',

@@ -8,19 +8,8 @@ import { createRequire } from 'node:module';
 import { requiredOption, numberOption } from './bench-args.js';
 import type { AppSideResult } from './app-side.js';
 import { measureAppSide } from './app-side.js';
+import { auditedCalls, type AuditLogV2 } from './sap-audit-logging-calls.js';
 
-interface Message {
-  by(user: string): Message;
-  tenant(t: string): Message;
-  externalIP(ip: string): Message;
-  attribute(a: object): Message;
-  dataSubject(s: object): Message;
-  log(): Promise<unknown>;
-}
-interface AuditLogV2 {
-  securityMessage(fmt: string, ...args: unknown[]): Message;
-  read(object: object): Message;
-}
 interface AuditLogging {
   v2(credentials: object): Promise<AuditLogV2>;
 }
@@ -37,25 +26,12 @@ const log = await auditLogging.v2({
     clientsecret: requiredOption('client-secret'),
   },
 });
-const security = (i: number) =>
-  log
-    .securityMessage('%d unsuccessful login attempts', i)
-    .externalIP('127.0.0.1')
-    .by('$USER')
-    .tenant('$PROVIDER')
-    .log();
-const read = () =>
-  log
-    .read({ type: 'online system', id: { name: 'Students info system' } })
-    .attribute({ name: 'date-of-birth', successful: true })
-    .dataSubject({ type: 'student', id: { student_id: 'st_123' } })
-    .by('$USER')
-    .tenant('$PROVIDER')
-    .log();
+const { security, read } = auditedCalls(log);
 
 const results: Record<string, AppSideResult> = {
   'securityMessage().log(), awaited one by one': await measureAppSide(seconds, 1, security),
   'securityMessage().log(), 50 in flight': await measureAppSide(seconds, 50, security),
   'read().log(), awaited one by one': await measureAppSide(seconds, 1, read),
+  'read().log(), 50 in flight': await measureAppSide(seconds, 50, read),
 };
 process.stdout.write(`${JSON.stringify(results)}\n`);

@@ -4,8 +4,9 @@
  *
  * 1. Delivery: messages/s from the sidecar (one CPU) to the test server, draining a filled spool.
  * 2. Application side: events/s and CPU per event for an application using `@sap/audit-logging`
- *    (one HTTPS request to SAP per event) and for one using `@otel-audit/sdk` (`emit`, `await log`)
- *    with the sidecar next to it. Each application runs alone on CPU 0; its peer (the SAP test
+ *    (one HTTPS request to SAP per event), for the same calls with the drop-in
+ *    `@otel-audit/sap-audit-logging`, and for one using `@otel-audit/sdk` (`emit`, `await log`),
+ *    the latter two with the sidecar next to them. Each application runs alone on CPU 0; its peer (the SAP test
  *    server, or the sidecar, which answers once a record is in its spool) on CPU 1.
  *
  *   node test/dist/bench/sap-auditlog.bench.js [--duration=5] [--records=20000]
@@ -113,6 +114,25 @@ async function appSide(
   return JSON.parse(await firstLine(child)) as Record<string, AppSideResult>;
 }
 
+/** Sum and count of the sidecar's request and spool-write histograms (its /metrics). */
+async function sidecarTimes(telemetry: string): Promise<{ request: [number, number]; fsync: [number, number] }> {
+  const text = await (await fetch(`http://${telemetry}/metrics`)).text();
+  const value = (name: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(name));
+    return Number(line?.slice(line.lastIndexOf(' ') + 1) ?? NaN);
+  };
+  return {
+    request: [
+      value('otel_audit_receiver_request_duration_seconds_sum'),
+      value('otel_audit_receiver_request_duration_seconds_count'),
+    ],
+    fsync: [
+      value('otel_audit_spool_fsync_duration_seconds_sum'),
+      value('otel_audit_spool_fsync_duration_seconds_count'),
+    ],
+  };
+}
+
 function row(name: string, r: AppSideResult): string {
   return `${name.padEnd(58)} ${Math.round(r.eventsPerSec).toLocaleString('en-US').padStart(11)} ${r.cpuMicrosPerEvent.toFixed(1).padStart(10)} ${r.p50Ms === null ? '         -' : r.p50Ms.toFixed(2).padStart(10)}${r.failures ? `  (${r.failures} failed)` : ''}`;
 }
@@ -160,17 +180,38 @@ async function main(): Promise<void> {
     await mkdir(appDir, { recursive: true });
     const sidecar = await startSidecar({
       dir: appDir,
-      config: httpConfig({ exporters: '  file:\n    path: ./audit.jsonl', exporterIds: ['file'], telemetry: false }),
+      config: httpConfig({ exporters: '  file:\n    path: ./audit.jsonl', exporterIds: ['file'] }),
       wrapper: [...pinning.load],
     });
     let ours: Record<string, AppSideResult>;
+    let dropIn: Record<string, AppSideResult>;
+    let during: Awaited<ReturnType<typeof sidecarTimes>>;
     try {
+      const endpoint = `http://${sidecar.endpoints['otlp/http']!}`;
       ours = await appSide(
         'app-side-otel-audit.js',
-        [`--endpoint=http://${sidecar.endpoints['otlp/http']!}`, `--duration=${seconds}`],
+        [`--endpoint=${endpoint}`, `--duration=${seconds}`],
         pinning.target,
         env,
       );
+      const dropInEnv = { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint };
+      dropIn = await appSide(
+        'app-side-sap-audit-logging-drop-in.js',
+        [`--duration=${seconds}`],
+        pinning.target,
+        dropInEnv,
+      );
+      // Once more, 50 security messages in flight alone, to see how long the sidecar took per request.
+      const before = await sidecarTimes(sidecar.endpoints['telemetry']!);
+      await appSide(
+        'app-side-sap-audit-logging-drop-in.js',
+        [`--duration=${seconds}`, '--case=securityMessage().log(), 50 in flight'],
+        pinning.target,
+        dropInEnv,
+      );
+      const after = await sidecarTimes(sidecar.endpoints['telemetry']!);
+      const delta = (a: [number, number], b: [number, number]): [number, number] => [a[0] - b[0], a[1] - b[1]];
+      during = { request: delta(after.request, before.request), fsync: delta(after.fsync, before.fsync) };
     } finally {
       await sidecar.stop();
     }
@@ -178,6 +219,7 @@ async function main(): Promise<void> {
       `\n${'application side (one CPU for the application)'.padEnd(58)} ${'events/s'.padStart(11)} ${'CPU µs/ev'.padStart(10)} ${'p50 ms'.padStart(10)}`,
     );
     for (const [name, r] of Object.entries(theirs)) console.log(row(`@sap/audit-logging ${name}`, r));
+    for (const [name, r] of Object.entries(dropIn)) console.log(row(`@otel-audit/sap-audit-logging ${name}`, r));
     for (const [name, r] of Object.entries(ours)) console.log(row(`@otel-audit/sdk ${name}`, r));
     const base = theirs['securityMessage().log(), awaited one by one']!;
     const base50 = theirs['securityMessage().log(), 50 in flight']!;
@@ -193,6 +235,24 @@ async function main(): Promise<void> {
     );
     console.log(
       `  log() 50 in flight vs log() 50 in flight:         ${(ours['log(SecurityEvent), 50 in flight']!.eventsPerSec / base50.eventsPerSec).toFixed(1)}x`,
+    );
+    console.log('\nratios, the same calls with @otel-audit/sap-audit-logging over @sap/audit-logging:');
+    for (const name of Object.keys(theirs)) {
+      const a = theirs[name]!;
+      const b = dropIn[name];
+      if (b === undefined) continue;
+      console.log(
+        `  ${`${name}:`.padEnd(48)} ${(b.eventsPerSec / a.eventsPerSec).toFixed(1).padStart(6)}x events/s, ${(a.cpuMicrosPerEvent / b.cpuMicrosPerEvent).toFixed(1).padStart(6)}x less CPU per event`,
+      );
+    }
+    // What bounds an application that keeps 50 calls in flight: each call waits for a whole request
+    // to the sidecar, which answers once the records are written and fdatasynced.
+    const requestMs = (during.request[0] / during.request[1]) * 1000;
+    const fsyncMs = (during.fsync[0] / during.fsync[1]) * 1000;
+    console.log(
+      `  the sidecar during a rerun of securityMessage().log() 50 in flight: ${during.request[1]} requests, ${requestMs.toFixed(2)} ms each on average ` +
+        `(spool write + fdatasync ${fsyncMs.toFixed(2)} ms); 50 in flight ÷ ${requestMs.toFixed(2)} ms = ` +
+        `${Math.round(50 / (requestMs / 1000)).toLocaleString('en-US')} events/s at most`,
     );
     console.log(`  tokens fetched by @sap/audit-logging and the sidecars together: ${server.tokensIssued.length}`);
   } finally {

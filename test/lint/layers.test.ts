@@ -37,6 +37,7 @@ describe('layer dependency rule', { timeout: 60_000 }, () => {
       ['packages/sidecar/src/config/x.ts', "import { defaultRegistry } from '../components.js';"],
       ['packages/semconv/src/x.ts', "import { createAuditClient } from '../../sdk/src/client.js';"],
       ['packages/sdk/src/x.ts', "import { Service } from '../../sidecar/src/service.js';"],
+      ['packages/sap-audit-logging/src/x.ts', "import { Service } from '../../sidecar/src/service.js';"],
     ];
     for (const [path, code] of cases) {
       const messages = await lint(path, `${code}\nexport const used = [typeof 0];\n`);
@@ -55,6 +56,7 @@ describe('layer dependency rule', { timeout: 60_000 }, () => {
       ['packages/sidecar/src/exporters/file/x.ts', "import { deliverySchema } from '../../delivery/config.js';"],
       ['packages/sidecar/src/replay/x.ts', "import { AuditPipeline } from '../pipeline/pipeline.js';"],
       ['packages/sidecar/src/service.ts', "import { Spool } from './spool/spool.js';"],
+      ['packages/sap-audit-logging/src/x.ts', "import type { AuditClient } from '@otel-audit/sdk';"],
     ];
     for (const [path, code] of cases) {
       assert.deepEqual(await lint(path, `${code}\n`), [], `${path}: ${code}`);

@@ -154,7 +154,9 @@ export const EVENT_KINDS: { readonly [K in AuditEventKind]: EventKindRules<K> } 
     object: 'required',
     dataSubject: 'required',
     attributeNames: 'required',
-    entries: { allowed: [Old, New], required: [New] },
+    // `new` is optional: a name alone says the attribute changed without logging its values (a
+    // password), as `@sap/audit-logging`'s `update().attribute({ name })` sends it.
+    entries: { allowed: [Old, New], required: [] },
     successInBody: true,
     ng: { message: 'DppDataModification', jsonType: 'dppDataModification', perAttribute: true },
     buildMessage: dataModificationMessage,

@@ -36,7 +36,8 @@ const ENTRY_USE: Record<Suffix, PerKind<Use>> = {
   value: ['R', '-', '-', '-', '-', '-'],
   successful: ['-', 'O', '-', '-', '-', '-'],
   old: ['-', '-', 'O', 'O', 'O', 'O'],
-  new: ['-', '-', 'R', '-', 'R', '-'],
+  // Optional on a data modification: `{ name }` alone says it changed without logging the values.
+  new: ['-', '-', 'O', '-', 'R', '-'],
 };
 const ENTRY_VALUE: Record<Suffix, string | boolean> = { value: 'v', successful: true, old: 'before', new: 'after' };
 /** Whether an empty string is a valid value of the suffix. */

@@ -350,6 +350,22 @@ describe('data modification and deletion', () => {
     assert.equal(r.type.sapEndpoint, 'data-modifications');
   });
 
+  it('takes an attribute named without values (changed, values not logged), next to one with them', () => {
+    const { 'audit.attribute.old attribute.new': _dropped, ...rest } = base;
+    const r = ok(
+      map(AuditEventName.DataModification, {
+        ...rest,
+        'audit.attribute.names': ['password', 'town'],
+        'audit.attribute.town.old': 'Birmingham',
+        'audit.attribute.town.new': 'London',
+      }),
+    );
+    assert.deepEqual((r.message as { attributes: unknown }).attributes, [
+      { name: 'password' },
+      { name: 'town', old: 'Birmingham', new: 'London' },
+    ]);
+  });
+
   it('logs a failed modification with success=false', () => {
     const r = ok(map(AuditEventName.DataModification, { ...base, 'audit.success': false }));
     assert.equal((r.message as { success?: boolean }).success, false);
