@@ -173,7 +173,23 @@ export class Spool {
       options.logger.warn({ err }, 'could not persist spool cursors at start; the volume is full');
     }
     spool.scheduleMark(0);
+    await spool.checkRoom();
     return spool;
+  }
+
+  /** At start: on a volume without room (or without its space reserve) refuse from the first request. */
+  private async checkRoom(): Promise<void> {
+    const reserve = this.options.guard?.beforeNewData();
+    const reserveWhole = reserve === undefined || (await reserve.then(() => true, () => false));
+    if (reserveWhole && (await hasRoom(this.options.directory, ROOM_MARGIN))) return;
+    try {
+      this.refuse(
+        Object.assign(new Error('no space left on device (at start)'), { code: 'ENOSPC' }),
+        0,
+      );
+    } catch {
+      // refuse() throws for the write that failed; here there is none
+    }
   }
 
   /** Stores records durably; resolves after fdatasync. Throws {@link BackpressureError} when full. */
@@ -237,7 +253,7 @@ export class Spool {
     }
     // Acknowledge only while this process still holds the storage (fencing).
     guard?.assertHeld();
-    this.refused(false);
+    this.refused();
     this.options.observer?.onSync?.((performance.now() - start) / 1000);
     this.nextSeq = seq;
     segment.size += total;
@@ -259,12 +275,12 @@ export class Spool {
   }
 
   /** Ends the refusing state (a write worked, or there is room again). */
-  private refused(logged: boolean): void {
+  private refused(): void {
     if (this.refusing === undefined) return;
     this.refusing = undefined;
     clearInterval(this.roomProbe);
     this.roomProbe = undefined;
-    if (logged) this.options.logger.info('the storage volume has room again: taking records');
+    this.options.logger.info('the storage volume has room again: taking records');
   }
 
   /** While refusing: room again once the reserve is whole and the refused write would fit. */
@@ -280,7 +296,7 @@ export class Spool {
       ))
     )
       return;
-    if (await hasRoom(this.options.directory, refusing.bytes + ROOM_MARGIN)) this.refused(true);
+    if (await hasRoom(this.options.directory, refusing.bytes + ROOM_MARGIN)) this.refused();
   }
 
   /** After a failed write, cut the segment back so no partial entry stays behind (ENOSPC...). */
