@@ -180,13 +180,15 @@ export class Spool {
   /** At start: on a volume without room (or without its space reserve) refuse from the first request. */
   private async checkRoom(): Promise<void> {
     const reserve = this.options.guard?.beforeNewData();
-    const reserveWhole = reserve === undefined || (await reserve.then(() => true, () => false));
+    const reserveWhole =
+      reserve === undefined ||
+      (await reserve.then(
+        () => true,
+        () => false,
+      ));
     if (reserveWhole && (await hasRoom(this.options.directory, ROOM_MARGIN))) return;
     try {
-      this.refuse(
-        Object.assign(new Error('no space left on device (at start)'), { code: 'ENOSPC' }),
-        0,
-      );
+      this.refuse(Object.assign(new Error('no space left on device (at start)'), { code: 'ENOSPC' }), 0);
     } catch {
       // refuse() throws for the write that failed; here there is none
     }
