@@ -14,14 +14,7 @@ import { TEST_SIDECAR } from '../support/paths.js';
 import { startSidecar, type SidecarProcess } from '../support/sidecar-process.js';
 import { SinkServer } from '../support/sink-server.js';
 import { tempDir } from '../support/tmp.js';
-import {
-  fillBytes,
-  fillInodes,
-  freeSpace,
-  mountSmallVolume,
-  removeFillers,
-  type SmallVolume,
-} from '../support/tmpfs.js';
+import { fillBytes, fillInodes, freeSpace, mountSmallVolume, removeFillers } from '../support/tmpfs.js';
 import { httpGet, postOtlp, securityBatch, until } from './helpers.js';
 
 function config(storage: string, exporters: string, ids: string[], extraStorage = ''): string {
@@ -67,7 +60,7 @@ async function volume(t: TestContext, size: string, inodes: number) {
     return undefined;
   }
   defer(() => mounted.unmount());
-  return { defer, dir, volume: mounted as SmallVolume };
+  return { defer, dir, volume: mounted };
 }
 
 /** Posts 50-record batches until one is refused; returns the uuids of the acknowledged ones and the refusal. */

@@ -1,6 +1,7 @@
 import { appendFile, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../telemetry/logger.js';
+import { findNextMagic, HEADER_SIZE } from './entry-codec.js';
 
 /**
  * Why stored records were skipped: `damaged` (bytes that fail their checksum, torn data),
@@ -44,12 +45,24 @@ const MAX_UUIDS = 1000;
 
 const UUID_IN_RECORD = /"message_uuid":"([^"\\]{1,100})"/g;
 
-/** uuids of the local records whose start is still readable in damaged bytes. */
+/**
+ * uuids of records still readable in damaged bytes: from entries whose header and routing data
+ * survived (the uuid follows the 19 fixed bytes of the payload, see record-codec), and from local
+ * record JSON whose start survived (`{"message_uuid":"…"`).
+ */
 export function readableUuids(bytes: Buffer): string[] {
   const out = new Set<string>();
+  for (let at = findNextMagic(bytes, 0); at >= 0 && out.size < MAX_UUIDS; at = findNextMagic(bytes, at + 1)) {
+    const p = at + HEADER_SIZE;
+    if (p + 21 > bytes.length || bytes[p] !== 1) continue;
+    const n = bytes.readUInt16LE(p + 19);
+    if (n === 0 || n > 100 || p + 21 + n > bytes.length) continue;
+    const uuid = bytes.toString('utf8', p + 21, p + 21 + n);
+    if (/^[\x21-\x7e]+$/.test(uuid)) out.add(uuid);
+  }
   for (const m of bytes.toString('latin1').matchAll(UUID_IN_RECORD)) {
-    out.add(m[1]!);
     if (out.size >= MAX_UUIDS) break;
+    out.add(m[1]!);
   }
   return [...out];
 }
@@ -64,12 +77,22 @@ export class DamageLedger {
   private readonly gaps = new Map<string, number>();
   private journal: Promise<void> = Promise.resolve();
   private journalBytes: number | undefined;
+  /** Places and gaps the journal holds already (from earlier runs): not written again. */
+  private readonly journaled = new Set<string>();
 
   constructor(
     private readonly directory: string,
     private readonly logger: Logger,
     private readonly observer: DamageObserver = {},
   ) {}
+
+  /** Reads which losses the journal holds already, so that a later run does not write them again. */
+  async load(): Promise<void> {
+    for (const e of await readDamageJournal(this.directory)) {
+      if (typeof e['offset'] === 'number') this.journaled.add(`d:${String(e['segment'])}:${e['offset']}`);
+      if (typeof e['seq_from'] === 'number') this.journaled.add(`g:${e['seq_from']}`);
+    }
+  }
 
   report(loss: SpoolLoss, placeKey: string | undefined, gapKey: string | undefined): void {
     const newBytes = placeKey === undefined ? 0 : Math.max(0, loss.bytes - (this.places.get(placeKey) ?? 0));
@@ -97,6 +120,10 @@ export class DamageLedger {
     if (loss.cause === 'damaged') this.logger.warn(fields, 'skipped damaged spool data');
     else if (loss.cause === 'unreadable') this.logger.error(fields, 'skipped an unreadable spool record');
     else this.logger.error(fields, 'spool records missing');
+    const known = (key: string | undefined) => key === undefined || this.journaled.has(key);
+    if (known(placeKey) && known(gapKey)) return;
+    if (placeKey !== undefined) this.journaled.add(placeKey);
+    if (gapKey !== undefined) this.journaled.add(gapKey);
     this.append(loss);
   }
 

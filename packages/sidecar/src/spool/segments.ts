@@ -61,6 +61,8 @@ export interface TailScan {
   readonly skippedBytes: number;
   /** Where damage starts, and how long it is (the torn tail included). */
   readonly damage: readonly ScanDamage[];
+  /** Jumps in the sequence numbers between two valid entries with no damage between them. */
+  readonly gaps: readonly { readonly offset: number; readonly seqFrom: number; readonly seqTo: number }[];
 }
 
 /**
@@ -86,10 +88,15 @@ export async function scanSegment(path: string): Promise<TailScan> {
     let skipped = 0;
     let validSize = 0;
     const damage: ScanDamage[] = [];
+    const gaps: { offset: number; seqFrom: number; seqTo: number }[] = [];
+    let afterDamage = false;
     while (at < read) {
       const r = parseEntry(data, at);
       if (r.kind === 'entry') {
         if (firstSeq === 0) firstSeq = r.seq;
+        if (lastSeq > 0 && r.seq > lastSeq + 1 && !afterDamage)
+          gaps.push({ offset: at, seqFrom: lastSeq + 1, seqTo: r.seq - 1 });
+        afterDamage = false;
         lastSeq = r.seq;
         entries++;
         at += r.size;
@@ -109,9 +116,10 @@ export async function scanSegment(path: string): Promise<TailScan> {
       });
       skipped += end - at;
       if (next < 0) break;
+      afterDamage = true;
       at = next;
     }
-    return { validSize, firstSeq, lastSeq, entries, skippedBytes: skipped, damage };
+    return { validSize, firstSeq, lastSeq, entries, skippedBytes: skipped, damage, gaps };
   } finally {
     await fh.close();
   }

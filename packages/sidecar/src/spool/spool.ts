@@ -138,6 +138,7 @@ export class Spool {
     const dir = options.directory;
     await mkdir(dir, { recursive: true });
     const ledger = new DamageLedger(dir, options.logger, options.observer);
+    await ledger.load();
     const mark = await loadHeadMark(dir);
     const recovered = await recoverSegments(dir, await listSegments(dir), mark, ledger, options.logger);
     const { segments } = recovered;
