@@ -29,7 +29,6 @@ export interface SpoolView {
   segmentSize(id: number): number | undefined;
   /** The id of the segment after `id`, if any. */
   nextSegment(id: number): number | undefined;
-  firstSegment(): number;
   /** The cached bytes holding `position`, or undefined if they are no longer (or not) in memory. */
   cachedAt(position: Position): CacheChunk | undefined;
   /** Resolves on the next successful append (or when the spool closes). */

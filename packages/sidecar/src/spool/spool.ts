@@ -121,7 +121,6 @@ export class Spool {
       head: () => this.head(),
       segmentSize: (id) => this.segmentSize(id),
       nextSegment: (id) => this.nextSegment(id),
-      firstSegment: () => this.firstSegment(),
       cachedAt: (position) => this.cachedAt(position),
       waitForData: () => this.waitForData(),
       isClosed: () => this.closed,
@@ -380,10 +379,6 @@ export class Spool {
   /** The id of the segment after `id`, if any. */
   private nextSegment(id: number): number | undefined {
     return this.segments.find((s) => s.id > id)?.id;
-  }
-
-  private firstSegment(): number {
-    return this.segments[0]!.id;
   }
 
   /** A reader found a segment file gone (deleted by hand): forget it; never the one being written. */
