@@ -187,6 +187,40 @@ describe('fault: full volume', () => {
     },
   );
 
+  it('space freed by someone else: ready again within seconds, without a request', { timeout: 60_000 }, async (t) => {
+    const v = await volume(t, '8m', 2000);
+    if (v === undefined) return;
+    const sink = new SinkServer();
+    v.defer(() => sink.close());
+    const url = await sink.listen();
+    sink.mode = { kind: 'status', status: 503 }; // nothing is delivered: only the filler can make room
+    const sidecar = await startSidecar({
+      dir: v.dir,
+      config: config(join(v.volume.path, 'storage'), sinkExporter(url), ['http_sink']),
+      entry: TEST_SIDECAR,
+    });
+    v.defer(() => sidecar.kill());
+    const acked: string[] = [];
+    const endpoint = sidecar.endpoints['otlp/http']!;
+    for (let i = 0; i < 20; i++) {
+      const { body, uuids } = securityBatch(50);
+      assert.equal((await postOtlp(endpoint, body)).status, 200);
+      acked.push(...uuids);
+    }
+    await fillBytes(v.volume.path);
+    assert.equal((await postOtlp(endpoint, securityBatch(50, 'z'.repeat(300)).body)).status, 503);
+    assert.equal((await ready(sidecar)).status, 503);
+    await removeFillers(v.volume.path);
+    const freed = Date.now();
+    await until(async () => (await ready(sidecar)).status === 200, 10_000, '/readyz to be 200 again');
+    const readyAfter = Date.now() - freed;
+    await postUntilAccepted(sidecar, acked, 5_000);
+    sink.mode = { kind: 'ok' };
+    await until(() => acked.every((u) => sink.received.includes(u)), 30_000, 'every acknowledged record delivered');
+    t.diagnostic(`ready ${readyAfter} ms after the space was freed`);
+    assert.equal(await sidecar.stop(), 0);
+  });
+
   it(
     'out of inodes: the spool and the rotating audit file recover by themselves when inodes return',
     { timeout: 90_000 },
