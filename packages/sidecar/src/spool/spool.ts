@@ -143,10 +143,18 @@ export class Spool {
     const { segments } = recovered;
     let lastSegment = segments[segments.length - 1]!;
     if (options.startNewSegment && lastSegment.size > 0) {
-      // 'wx': a segment file another process created meanwhile is not ours to append to.
-      lastSegment = { id: lastSegment.id + 1, size: 0 };
-      await (await open(segmentPath(dir, lastSegment.id), 'wx')).close();
-      segments.push(lastSegment);
+      // 'wx': a segment file the previous holder created meanwhile is not ours to append to.
+      for (let id = lastSegment.id + 1; ; id++) {
+        const created = await open(segmentPath(dir, id), 'wx').catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'EEXIST' && id < lastSegment.id + 8) return undefined;
+          throw err;
+        });
+        if (created === undefined) continue;
+        await created.close();
+        lastSegment = { id, size: 0 };
+        segments.push(lastSegment);
+        break;
+      }
     }
     const active = await open(segmentPath(dir, lastSegment.id), 'a');
     await active.sync();
