@@ -75,6 +75,8 @@ export function readableUuids(bytes: Buffer): string[] {
 export class DamageLedger {
   private readonly places = new Map<string, number>();
   private readonly gaps = new Map<string, number>();
+  /** Sequence numbers counted as lost so far: disjoint [from, to] ranges, in order. */
+  private readonly lostSeqs: [number, number][] = [];
   private journal: Promise<void> = Promise.resolve();
   private journalBytes: number | undefined;
   /** Places and gaps the journal holds already (from earlier runs): not written again. */
@@ -96,8 +98,13 @@ export class DamageLedger {
 
   report(loss: SpoolLoss, placeKey: string | undefined, gapKey: string | undefined): void {
     const newBytes = placeKey === undefined ? 0 : Math.max(0, loss.bytes - (this.places.get(placeKey) ?? 0));
+    // Exporters at different positions see the same loss from different starts: count each record once.
     const newRecords =
-      gapKey === undefined || loss.records === undefined ? 0 : Math.max(0, loss.records - (this.gaps.get(gapKey) ?? 0));
+      loss.seqFrom !== undefined && loss.seqTo !== undefined
+        ? this.countNew(loss.seqFrom, loss.seqTo)
+        : gapKey === undefined || loss.records === undefined
+          ? 0
+          : Math.max(0, loss.records - (this.gaps.get(gapKey) ?? 0));
     const firstTime = placeKey !== undefined && !this.places.has(placeKey);
     if (!firstTime && newBytes === 0 && newRecords === 0) return;
     if (placeKey !== undefined) this.places.set(placeKey, Math.max(loss.bytes, this.places.get(placeKey) ?? 0));
@@ -125,6 +132,29 @@ export class DamageLedger {
     if (placeKey !== undefined) this.journaled.add(placeKey);
     if (gapKey !== undefined) this.journaled.add(gapKey);
     this.append(loss);
+  }
+
+  /** Adds [from, to] to the lost sequence numbers; returns how many of them were not there yet. */
+  private countNew(from: number, to: number): number {
+    if (to < from) return 0;
+    let added = to - from + 1;
+    let lo = from;
+    let hi = to;
+    const kept: [number, number][] = [];
+    for (const [a, b] of this.lostSeqs) {
+      if (b < lo - 1 || a > hi + 1) {
+        kept.push([a, b]);
+        continue;
+      }
+      // Overlapping or adjacent: merge, and do not count what was there.
+      added -= Math.max(0, Math.min(b, to) - Math.max(a, from) + 1);
+      lo = Math.min(lo, a);
+      hi = Math.max(hi, b);
+    }
+    kept.push([lo, hi]);
+    kept.sort((x, y) => x[0] - y[0]);
+    this.lostSeqs.splice(0, this.lostSeqs.length, ...kept);
+    return added;
   }
 
   /** Resolves once the journal lines written so far are on disk. */

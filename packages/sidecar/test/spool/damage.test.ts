@@ -214,6 +214,38 @@ describe('spool damage and loss', () => {
     assert.ok(damagedBytes > 0, 'the bytes of the deleted file are counted too');
   });
 
+  it('counts each lost record once when exporters at different positions run into the same loss', async () => {
+    const spool = await openSpool(options());
+    const uuids: string[] = [];
+    for (let i = 0; i < 3000; i += 100) {
+      const batch = Array.from({ length: 100 }, (_, j) => input(i + j));
+      await spool.append(batch);
+      uuids.push(...batch.map((b) => b.uuid));
+    }
+    const segs = await segments();
+    const second = extents(await readFile(segs[1]!)).length;
+    const first = extents(await readFile(segs[0]!)).length;
+    // file has read into the second segment, sap only the first segment.
+    const readUpTo = async (consumer: string, n: number) => {
+      const reader = spool.reader(consumer);
+      let got = 0;
+      while (got < n) {
+        const batch = (await reader.read(n - got, 8 * 1024 * 1024))!;
+        got += batch.records.length;
+        spool.commitCursor(consumer, batch.end);
+      }
+      await reader.close();
+    };
+    await readUpTo('file', first + 100);
+    await readUpTo('sap', first);
+    await unlink(segs[1]!);
+    const gotFile = await drain(spool, 'file');
+    const gotSap = await drain(spool, 'sap');
+    assert.equal(uuids.length - first - 100 - gotFile.size, second - 100);
+    assert.equal(uuids.length - first - gotSap.size, second);
+    assert.equal(lost.missing, second, 'the records of the deleted file, once');
+  });
+
   it('counts records lost to a cut at an entry boundary in the middle of the spool', async () => {
     const uuids = await fill(6_000);
     const segs = await segments();
