@@ -2,9 +2,10 @@
  * The otel-audit CLI (`run` and `replay`) with the test-only `http_sink` exporter added. Usage:
  *   node run-sidecar-with-test-exporter.js run --config FILE
  *   node run-sidecar-with-test-exporter.js replay --config FILE [--exporter ID] [--reason RE] [--dry-run]
+ *   node run-sidecar-with-test-exporter.js replay --config FILE --list-damaged
  */
 import { parseArgs } from 'node:util';
-import { defaultRegistry, replayCommand, runCommand } from '@otel-audit/sidecar';
+import { defaultRegistry, listDamagedCommand, replayCommand, runCommand } from '@otel-audit/sidecar';
 import { httpSinkExporterFactory } from './http-sink-exporter.js';
 
 const base = defaultRegistry();
@@ -19,14 +20,17 @@ const { values, positionals } = parseArgs({
     exporter: { type: 'string' },
     reason: { type: 'string' },
     'dry-run': { type: 'boolean' },
+    'list-damaged': { type: 'boolean' },
   },
 });
 const code =
-  positionals[0] === 'replay'
-    ? await replayCommand(
-        values.config,
-        { exporter: values.exporter, reason: values.reason, dryRun: values['dry-run'] },
-        registry,
-      )
-    : await runCommand(values.config, registry);
+  positionals[0] === 'replay' && values['list-damaged']
+    ? await listDamagedCommand(values.config, registry)
+    : positionals[0] === 'replay'
+      ? await replayCommand(
+          values.config,
+          { exporter: values.exporter, reason: values.reason, dryRun: values['dry-run'] },
+          registry,
+        )
+      : await runCommand(values.config, registry);
 if (code !== 0) process.exitCode = code;

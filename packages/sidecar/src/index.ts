@@ -1,6 +1,7 @@
 export { Service, type StartOptions } from './service.js';
 export { runCommand } from './cli/run.js';
 export { replayCommand } from './cli/replay.js';
+export { listDamagedCommand } from './cli/list-damaged.js';
 export { openStorage, type Storage, type OpenStorageOptions } from './open-storage.js';
 export type { DeliveryConfig } from './delivery/config.js';
 export { deliverySchema } from './delivery/config.js';

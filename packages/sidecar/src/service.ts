@@ -16,12 +16,19 @@ import { ReplayRequestWatcher } from './replay/replay-requests.js';
 import { retrievedSince } from './spool/stored-since.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
+import { RateLimitedLog } from './telemetry/rate-limited.js';
 import { TelemetryServer } from './telemetry/server.js';
 
 export interface StartOptions {
   readonly registry?: ComponentRegistry;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
+  /**
+   * Another process took the storage directory over (this one was frozen or cut off longer than
+   * the lock's stale interval). Nothing is written any more; `otel-audit run` exits. Default: the
+   * service stops taking and delivering records.
+   */
+  readonly onFenced?: (reason: string) => void;
 }
 
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
@@ -44,12 +51,14 @@ export class Service {
   private readonly exporters: Exporter[] = [];
   private telemetry: TelemetryServer | undefined;
   private storage!: Storage;
+  private fenced = false;
 
   private constructor(
     readonly config: ServiceConfig,
     readonly logger: Logger,
     readonly metrics: Metrics,
     private readonly registry: ComponentRegistry,
+    private readonly onFenced?: (reason: string) => void,
   ) {}
 
   static async start(config: ServiceConfig, options: StartOptions = {}): Promise<Service> {
@@ -58,6 +67,7 @@ export class Service {
       options.logger ?? createLogger(config.telemetry.logs.level),
       options.metrics ?? new Metrics(),
       options.registry ?? defaultRegistry(),
+      options.onFenced,
     );
     try {
       await service.startParts();
@@ -74,15 +84,27 @@ export class Service {
 
   private async startParts(): Promise<void> {
     const { config, logger, metrics, registry } = this;
+    const overflowLog = new RateLimitedLog(60_000);
     const storage = await openStorage(config, {
       logger,
       observer: {
         onSync: (s) => metrics.spoolSyncDuration.observe(s),
         onDamage: (bytes) => metrics.spoolDamagedBytes.inc(bytes),
+        onLostRecords: (records, cause) => metrics.spoolLostRecords.inc({ cause }, records),
+      },
+      onDeadLetterOverflow: (component, records, usedBytes, maxBytes) => {
+        metrics.deadLetterOverflow.inc({ component }, records);
+        overflowLog.add(records, (count) =>
+          logger.warn(
+            { component, records: count, usedBytes, maxBytes },
+            'dead-letter store full: invalid records are rejected but no longer kept',
+          ),
+        );
       },
     });
     this.storage = storage;
     this.cleanups.push(() => storage.close());
+    storage.lock.onLost((reason) => this.fence(reason));
     const { spool, deadLetters } = storage;
 
     const context = (id: string): ComponentContext => ({
@@ -125,6 +147,11 @@ export class Service {
     }
     metrics.observe({
       spool: () => spool.stats(),
+      storage: () => ({
+        deadLetterBytes: deadLetters.usedBytesNow(),
+        deadLetterMaxBytes: deadLetters.maxBytes,
+        volumeFull: spool.volumeFull(),
+      }),
       exporters: () =>
         this.queues.map((q) => ({
           id: q.id,
@@ -146,7 +173,13 @@ export class Service {
     watcher.start();
     this.cleanups.push(() => watcher.stop());
     if (config.telemetry.address !== undefined) {
-      this.telemetry = new TelemetryServer(config.telemetry.address, metrics, [() => spool.unavailable()]);
+      this.telemetry = new TelemetryServer(config.telemetry.address, metrics, [
+        () => {
+          const lost = storage.lock.lost();
+          return lost === undefined ? undefined : `storage lock lost: ${lost}`;
+        },
+        () => spool.unavailable(),
+      ]);
       await this.telemetry.start();
     }
   }
@@ -191,6 +224,25 @@ export class Service {
         }
       },
     };
+  }
+
+  /**
+   * The storage was taken over by another process: from now on every write fails (each checks the
+   * lock), and this process must go. Receivers stop taking requests, exporters stop.
+   */
+  private fence(reason: string): void {
+    if (this.fenced) return;
+    this.fenced = true;
+    this.logger.fatal(
+      { reason, directory: this.storage.directory },
+      'another process took over the storage directory: stopping without writing anything more',
+    );
+    if (this.onFenced !== undefined) {
+      this.onFenced(reason);
+      return;
+    }
+    for (const { receiver } of this.receivers) void receiver.shutdown().catch(() => undefined);
+    for (const q of this.queues) void q.stop(Date.now()).catch(() => undefined);
   }
 
   /** Listening addresses: `<receiver id>/<protocol>` and `telemetry`. */

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
 import { replayCommand } from './replay.js';
+import { listDamagedCommand } from './list-damaged.js';
 import { keygenCommand } from './keygen.js';
 import { trailToolCommand } from './trail-tools.js';
 import { verifyCommand } from './verify.js';
@@ -18,6 +19,9 @@ Commands:
   replay [--config FILE] [--exporter ID] [--reason REGEX] [--dry-run]
                              Re-send dead letters after their cause is fixed: exporter dead letters
                              to that exporter, receiver dead letters through validation again
+  replay --list-damaged [--config FILE]
+                             List spool data that was damaged or went missing: where, how many
+                             records, and the uuids that can still be read
   query [options]            Find records in the audit files (needs @otel-audit/trail); query --help
   report KIND [options]      Counts, last logons, failed logins, data subjects (needs @otel-audit/trail)
   verify [--config FILE | --path P] [--key PUBLIC_KEY]
@@ -65,6 +69,7 @@ export async function main(argv: string[]): Promise<number> {
         exporter: { type: 'string' },
         reason: { type: 'string' },
         'dry-run': { type: 'boolean' },
+        'list-damaged': { type: 'boolean' },
         since: { type: 'string' },
         receiver: { type: 'string' },
       },
@@ -87,7 +92,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unexpected argument: ${rest[0]!}\n\n${USAGE}`);
     return 2;
   }
-  const replayOnly = (['exporter', 'reason', 'dry-run'] as const).filter((o) => values[o] !== undefined);
+  const replayOnly = (['exporter', 'reason', 'dry-run', 'list-damaged'] as const).filter(
+    (o) => values[o] !== undefined,
+  );
   if (command !== 'replay' && replayOnly.length > 0) {
     process.stderr.write(`--${replayOnly[0]!} is an option of replay, not of ${command}\n\n${USAGE}`);
     return 2;
@@ -107,6 +114,14 @@ export async function main(argv: string[]): Promise<number> {
       }
       return validateCommand(values.config);
     case 'replay':
+      if (values['list-damaged']) {
+        const other = replayOnly.find((o) => o !== 'list-damaged');
+        if (other !== undefined) {
+          process.stderr.write(`--list-damaged lists; it takes no --${other}\n\n${USAGE}`);
+          return 2;
+        }
+        return listDamagedCommand(values.config);
+      }
       return replayCommand(values.config, {
         exporter: values.exporter,
         reason: values.reason,

@@ -42,7 +42,7 @@ export async function replayCommand(
     return 2;
   }
   let result: ReplayResult;
-  const holder = await lockHolder(storage);
+  const holder = await lockHolder(storage, config.storage.lock);
   if (holder !== undefined) {
     process.stdout.write(`asking the running sidecar (${holder}) to replay\n`);
     result = await requestReplay(storage, filter, 60_000);

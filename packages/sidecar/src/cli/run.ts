@@ -21,7 +21,15 @@ export async function runCommand(
   const logger = createLogger(config.telemetry.logs.level);
   let service: Service;
   try {
-    service = await Service.start(config, { logger, registry });
+    service = await Service.start(config, {
+      logger,
+      registry,
+      // Another process has the storage now: go at once, before anything else is written.
+      onFenced: () => {
+        logger.flush();
+        process.exit(1);
+      },
+    });
   } catch (err) {
     logger.fatal({ err }, 'otel-audit failed to start');
     logger.flush();

@@ -27,6 +27,12 @@ export interface ServiceConfig {
     readonly segmentSizeBytes: number;
     /** fdatasync before acknowledging (false: a machine crash, not a process crash, can lose acknowledged records). */
     readonly fsync: boolean;
+    /** Space kept free in the directory for the writes that free space (cursors, LOCK, exporter dead letters). */
+    readonly reserveBytes: number;
+    /** How the LOCK's holder keeps it fresh, and when a LOCK nobody touches counts as abandoned. */
+    readonly lock: { readonly heartbeatMs: number; readonly staleMs: number };
+    /** Dead-letter files past this size keep no more receiver dead letters (they are counted and logged). */
+    readonly deadLetterMaxBytes: number;
   };
   /** How long shutdown waits for exporters to finish batches in flight. */
   readonly shutdownTimeoutMs: number;
@@ -45,6 +51,8 @@ export interface ServiceConfig {
 }
 
 const ID_PATTERN = '^[a-z][a-z0-9_]*(/[^/\\s]+)?$';
+/** Without `deadletter.max_size`, the dead letters may take this fraction of the spool's `max_size`. */
+const DEAD_LETTER_SHARE = 8;
 
 const componentIdsSchema: SchemaObject = {
   type: 'array',
@@ -75,6 +83,22 @@ const rootSchema: SchemaObject = {
             max_size: { ...SIZE_SCHEMA, default: '1GiB' },
             segment_size: { ...SIZE_SCHEMA, default: '16MiB' },
             fsync: { type: 'boolean', default: true },
+            reserve_size: { ...SIZE_SCHEMA, default: '1MiB' },
+            lock: {
+              type: 'object',
+              additionalProperties: false,
+              default: {},
+              properties: {
+                heartbeat_interval: { ...DURATION_SCHEMA, default: '5s' },
+                stale_after: { ...DURATION_SCHEMA, default: '20s' },
+              },
+            },
+            deadletter: {
+              type: 'object',
+              additionalProperties: false,
+              default: {},
+              properties: { max_size: { ...SIZE_SCHEMA } },
+            },
           },
         },
       },
@@ -119,7 +143,15 @@ interface RawRoot {
   receivers: Record<string, unknown>;
   exporters: Record<string, unknown>;
   extensions: {
-    storage: { directory: string; max_size: string | number; segment_size: string | number; fsync: boolean };
+    storage: {
+      directory: string;
+      max_size: string | number;
+      segment_size: string | number;
+      fsync: boolean;
+      reserve_size: string | number;
+      lock: { heartbeat_interval: string; stale_after: string };
+      deadletter: { max_size?: string | number };
+    };
   };
   service: {
     shutdown_timeout: string;
@@ -200,6 +232,15 @@ export function parseConfig(text: string, options: ParseOptions): ServiceConfig 
         message: `must be at least 4 times segment_size (${storage.segment_size}): a segment is deleted only once every exporter is past it`,
       });
     }
+    const heartbeat = parseDuration(storage.lock.heartbeat_interval);
+    if (heartbeat < 100) {
+      problems.push({ path: 'extensions.storage.lock.heartbeat_interval', message: 'must be at least 100ms' });
+    } else if (parseDuration(storage.lock.stale_after) < 3 * heartbeat) {
+      problems.push({
+        path: 'extensions.storage.lock.stale_after',
+        message: `must be at least 3 times heartbeat_interval (${storage.lock.heartbeat_interval}): a holder that misses one heartbeat is still running`,
+      });
+    }
   }
   const address = root.service?.telemetry?.address;
   if (typeof address === 'string' && new RegExp(String(ENDPOINT_SCHEMA['pattern'])).test(address)) {
@@ -219,6 +260,15 @@ export function parseConfig(text: string, options: ParseOptions): ServiceConfig 
       maxSizeBytes: parseSize(root.extensions!.storage.max_size),
       segmentSizeBytes: parseSize(root.extensions!.storage.segment_size),
       fsync: root.extensions!.storage.fsync,
+      reserveBytes: parseSize(root.extensions!.storage.reserve_size),
+      lock: {
+        heartbeatMs: parseDuration(root.extensions!.storage.lock.heartbeat_interval),
+        staleMs: parseDuration(root.extensions!.storage.lock.stale_after),
+      },
+      deadLetterMaxBytes:
+        root.extensions!.storage.deadletter.max_size === undefined
+          ? Math.floor(parseSize(root.extensions!.storage.max_size) / DEAD_LETTER_SHARE)
+          : parseSize(root.extensions!.storage.deadletter.max_size),
     },
     shutdownTimeoutMs: parseDuration(root.service!.shutdown_timeout),
     telemetry: { address, logs: root.service!.telemetry.logs },

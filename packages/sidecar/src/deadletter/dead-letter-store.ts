@@ -1,9 +1,10 @@
-import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncDir } from '../storage/fs-util.js';
 import { GroupCommit } from '../storage/group-commit.js';
+import type { StorageGuard } from '../storage/guard.js';
 import { shrinkTo, writeFully, type OpenFile } from '../storage/write-fully.js';
-import type { DeadLetter, DeadLetterWriter } from '../model/dead-letter.js';
+import { RECEIVER_DEAD_LETTER_ID, type DeadLetter, type DeadLetterWriter } from '../model/dead-letter.js';
 
 /** File name for a component id (`sap_auditlog/eu10` → `sap_auditlog_eu10.jsonl`). */
 export function deadLetterFileName(componentId: string): string {
@@ -114,24 +115,84 @@ class DeadLetterFile {
   }
 }
 
+export interface DeadLetterStoreOptions {
+  /**
+   * Size of all dead-letter files past which receiver dead letters (invalid records, which any
+   * sender can produce) are no longer kept: they are still answered as rejected, and counted. Exporter
+   * dead letters are records that were acknowledged: they are always kept.
+   */
+  readonly maxBytes?: number;
+  /** Fencing and the space reserve (exporter dead letters may use it: their queue waits for them). */
+  readonly guard?: StorageGuard;
+  /** Receiver dead letters not kept because the store reached `maxBytes`. */
+  readonly onOverflow?: (componentId: string, records: number, usedBytes: number, maxBytes: number) => void;
+}
+
 /**
  * Durable JSON Lines store of rejected records under `<storage>/dead-letter/`, one file per
  * component. `write` resolves only after the lines are fsynced.
  */
 export class DeadLetterStore implements DeadLetterWriter {
   private readonly files = new Map<string, Promise<DeadLetterFile>>();
+  /** Bytes in the dead-letter files (undefined: to be measured). */
+  private used: number | undefined;
+  readonly maxBytes: number;
 
   constructor(
     readonly directory: string,
     private readonly openFile: OpenFile = open,
-  ) {}
+    private readonly options: DeadLetterStoreOptions = {},
+  ) {
+    this.maxBytes = options.maxBytes ?? Infinity;
+  }
 
   async write(componentId: string, letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
-    const file = await this.file(componentId);
     let lines = '';
     for (const l of letters) lines += JSON.stringify(l) + '\n';
-    await file.write(lines);
+    const bytes = Buffer.byteLength(lines);
+    const receiver = componentId === RECEIVER_DEAD_LETTER_ID;
+    const used = await this.usedBytes();
+    if (receiver && used + bytes > this.maxBytes) {
+      this.options.onOverflow?.(componentId, letters.length, used, this.maxBytes);
+      return;
+    }
+    const guard = this.options.guard;
+    const write = async () => {
+      const file = await this.file(componentId);
+      guard?.assertHeld();
+      await file.write(lines);
+    };
+    this.used = used + bytes; // counted now, so concurrent writes do not all pass the quota
+    try {
+      if (receiver) {
+        await guard?.beforeNewData();
+        await write();
+      } else if (guard !== undefined) await guard.withRoom('dead letters', write);
+      else await write();
+    } catch (err) {
+      if (this.used !== undefined) this.used -= bytes;
+      throw err;
+    }
+  }
+
+  /** Bytes in the dead-letter files now (measured once, then kept up to date). */
+  async usedBytes(): Promise<number> {
+    if (this.used !== undefined) return this.used;
+    let total = 0;
+    for (const name of await this.fileNames()) {
+      total += await stat(join(this.directory, name)).then(
+        (s) => s.size,
+        () => 0,
+      );
+    }
+    this.used ??= total;
+    return this.used;
+  }
+
+  /** The last measured size (0 before the first write), for the metrics. */
+  usedBytesNow(): number {
+    return this.used ?? 0;
   }
 
   pathFor(componentId: string): string {
@@ -151,7 +212,11 @@ export class DeadLetterStore implements DeadLetterWriter {
   /** Rewrites a component's file keeping what `decide` returns; writes to it wait meanwhile. */
   async rewrite(componentId: string, decide: (lines: DeadLetterLine[]) => Promise<DeadLetterLine[]>): Promise<void> {
     const file = await this.file(componentId);
-    await file.rewrite(decide);
+    try {
+      await file.rewrite(decide);
+    } finally {
+      this.used = undefined; // measured again at the next write
+    }
   }
 
   private file(componentId: string): Promise<DeadLetterFile> {

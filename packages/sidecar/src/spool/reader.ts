@@ -2,6 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { SpooledRecord } from '../model/spooled-record.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Cursor } from './cursors.js';
+import { readableUuids, type SpoolLoss } from './damage.js';
 import { parseEntry } from './entry-codec.js';
 import { decodePayload } from './record-codec.js';
 import { nextValidEntry, segmentPath, type Position } from './segments.js';
@@ -28,14 +29,18 @@ export interface SpoolView {
   segmentSize(id: number): number | undefined;
   /** The id of the segment after `id`, if any. */
   nextSegment(id: number): number | undefined;
-  firstSegment(): number;
   /** The cached bytes holding `position`, or undefined if they are no longer (or not) in memory. */
   cachedAt(position: Position): CacheChunk | undefined;
   /** Resolves on the next successful append (or when the spool closes). */
   waitForData(): Promise<void>;
   isClosed(): boolean;
-  /** Counts damaged bytes once per place (`segment:offset`), however many readers step over them. */
-  reportDamage(bytes: number, where: string): void;
+  /**
+   * Logs and counts lost or skipped data once, however many readers step over it: bytes once per
+   * `placeKey`, records once per `gapKey` (see DamageLedger).
+   */
+  reportLoss(loss: SpoolLoss, placeKey: string | undefined, gapKey: string | undefined): void;
+  /** A segment file that is not the one being written is gone: the spool forgets it. */
+  segmentGone(id: number): void;
 }
 
 export interface ReadBatch {
@@ -120,8 +125,9 @@ export class SpoolReader {
       const size = this.spool.segmentSize(this.position.segment);
       const next = this.spool.nextSegment(this.position.segment);
       if (size === undefined) {
-        // Deleted under us (cannot happen for a live cursor) or never existed: start at the oldest.
-        this.position = { segment: this.spool.firstSegment(), offset: 0, seq: this.position.seq };
+        // Gone (deleted by hand) or never existed: go on with the next segment there is. The gap in
+        // the sequence numbers there says how many records were lost.
+        this.position = { segment: next ?? this.spool.head().segment, offset: 0, seq: this.position.seq };
         continue;
       }
       if (next === undefined || this.position.offset < size) return;
@@ -136,16 +142,30 @@ export class SpoolReader {
     while (at < data.length && records.length < maxRecords && (at === 0 || at < maxBytes)) {
       const r = parseEntry(data, at);
       if (r.kind === 'entry') {
+        // Sequence numbers run without gaps: a jump means records that were stored are gone.
+        if (r.seq > nextSeq && nextSeq > 0) this.gap(nextSeq, r.seq, this.position.offset + at);
         let record: SpooledRecord | undefined;
         try {
           record = decodePayload(r.seq, r.payload);
         } catch (err) {
           // Checksum fine but unreadable (written by a newer version?): skip it, loudly.
-          this.spool.logger.error(
-            { consumer: this.consumer, seq: r.seq, err: (err as Error).message },
-            'skipped an unreadable spool record',
+          const offset = this.position.offset + at;
+          this.spool.reportLoss(
+            {
+              cause: 'unreadable',
+              segment: this.position.segment,
+              offset,
+              bytes: r.size,
+              records: 1,
+              seqFrom: r.seq,
+              seqTo: r.seq,
+              uuids: readableUuids(r.payload),
+              consumer: this.consumer,
+              detail: (err as Error).message,
+            },
+            `d:${this.position.segment}:${offset}`,
+            `g:${r.seq}`,
           );
-          this.spool.reportDamage(r.size, `${this.position.segment}:${this.position.offset + at}`);
         }
         if (record !== undefined && (record.targets === undefined || record.targets.includes(this.consumer)))
           records.push(record);
@@ -158,6 +178,25 @@ export class SpoolReader {
       }
     }
     return { records, consumed: at, nextSeq };
+  }
+
+  /** Records `from` to `to - 1` are missing before the entry at `offset` of the current segment. */
+  private gap(from: number, to: number, offset: number): void {
+    this.spool.reportLoss(
+      {
+        cause: 'missing',
+        segment: this.position.segment,
+        offset,
+        bytes: 0,
+        records: to - from,
+        seqFrom: from,
+        seqTo: to - 1,
+        consumer: this.consumer,
+        detail: 'a gap in the sequence numbers: stored records are gone (a segment file deleted or cut short)',
+      },
+      undefined,
+      `g:${from}`,
+    );
   }
 
   private advance(parsed: Parsed): ReadBatch {
@@ -174,7 +213,15 @@ export class SpoolReader {
     const size = this.spool.segmentSize(segment)!;
     if (this.fhSegment !== segment) {
       await this.fh?.close();
-      this.fh = await open(segmentPath(this.spool.directory, segment), 'r');
+      this.fh = undefined;
+      this.fhSegment = -1;
+      try {
+        this.fh = await open(segmentPath(this.spool.directory, segment), 'r');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || this.spool.nextSegment(segment) === undefined)
+          throw err;
+        return this.segmentMissing(size);
+      }
       this.fhSegment = segment;
     }
     let want = Math.min(Math.max(READ_CHUNK, maxBytes), size - this.position.offset);
@@ -188,10 +235,10 @@ export class SpoolReader {
           continue;
         }
         // An entry runs past the end of its segment: damage.
-        return this.advance({ ...parsed, consumed: await this.skipDamage(0, size) });
+        return this.advance({ ...parsed, consumed: await this.skipDamage(0, size, parsed.nextSeq) });
       }
       if (parsed.damageAt !== undefined && parsed.records.length === 0) {
-        return this.advance({ ...parsed, consumed: await this.skipDamage(parsed.damageAt, size) });
+        return this.advance({ ...parsed, consumed: await this.skipDamage(parsed.damageAt, size, parsed.nextSeq) });
       }
       return this.advance(parsed);
     }
@@ -204,29 +251,71 @@ export class SpoolReader {
   }
 
   private giveUpSegment(size: number, why: string): ReadBatch {
-    this.spool.logger.warn(
-      { consumer: this.consumer, segment: this.position.segment, offset: this.position.offset },
-      why,
+    const { segment, offset } = this.position;
+    this.spool.logger.warn({ consumer: this.consumer, segment, offset }, why);
+    this.spool.reportLoss(
+      {
+        cause: 'missing',
+        segment,
+        offset,
+        bytes: size - offset,
+        consumer: this.consumer,
+        detail: `${why}: the file is shorter than what was written to it`,
+      },
+      `d:${segment}:${offset}`,
+      undefined,
     );
-    this.spool.reportDamage(size - this.position.offset, `${this.position.segment}:${this.position.offset}`);
-    return this.advance({ records: [], consumed: size - this.position.offset, nextSeq: this.position.seq });
+    return this.advance({ records: [], consumed: size - offset, nextSeq: this.position.seq });
   }
 
-  /** Bytes from the current position to the next valid entry after the damage at `from` (or to the segment's end). */
-  private async skipDamage(from: number, segmentSize: number): Promise<number> {
+  /** The current segment's file is gone: on to the next segment (whose first record shows how many were lost). */
+  private segmentMissing(size: number): ReadBatch {
+    const { segment, offset } = this.position;
+    this.spool.reportLoss(
+      {
+        cause: 'missing',
+        segment,
+        offset,
+        bytes: size - offset,
+        consumer: this.consumer,
+        detail: 'the segment file was deleted',
+      },
+      `d:${segment}:${offset}`,
+      undefined,
+    );
+    this.spool.segmentGone(segment);
+    return this.advance({ records: [], consumed: size - offset, nextSeq: this.position.seq });
+  }
+
+  /**
+   * Bytes from the current position to the next valid entry after the damage at `from` (or to the
+   * segment's end). `seq` is the sequence number the first damaged record had: with the next valid
+   * entry's, it says how many records the damage took.
+   */
+  private async skipDamage(from: number, segmentSize: number, seq: number): Promise<number> {
     const rest = await this.readAt(this.position.offset, segmentSize - this.position.offset);
     const next = nextValidEntry(rest, from + 1);
     const to = next < 0 ? rest.length : next;
-    this.spool.logger.warn(
+    const after = next < 0 ? undefined : parseEntry(rest, next);
+    const nextSeq = after?.kind === 'entry' ? after.seq : undefined;
+    const records = nextSeq !== undefined && seq > 0 && nextSeq >= seq ? nextSeq - seq : undefined;
+    const offset = this.position.offset + from;
+    this.spool.reportLoss(
       {
-        consumer: this.consumer,
+        cause: 'damaged',
         segment: this.position.segment,
-        offset: this.position.offset + from,
+        offset,
         bytes: to - from,
+        records,
+        seqFrom: records === undefined ? undefined : seq,
+        seqTo: records === undefined ? undefined : seq + records - 1,
+        uuids: readableUuids(rest.subarray(from, to)),
+        consumer: this.consumer,
+        detail: next < 0 ? 'damaged to the end of the segment' : 'failed checksum or torn entry',
       },
-      'skipped damaged spool data',
+      `d:${this.position.segment}:${offset}`,
+      records === undefined ? undefined : `g:${seq}`,
     );
-    this.spool.reportDamage(to - from, `${this.position.segment}:${this.position.offset + from}`);
     return to;
   }
 }

@@ -1,19 +1,23 @@
-import { mkdir, open, truncate, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { BackpressureError } from '../model/errors.js';
 import type { SpoolInput } from '../model/spooled-record.js';
 import { syncDir } from '../storage/fs-util.js';
 import { GroupCommit } from '../storage/group-commit.js';
+import { hasRoom, type StorageGuard } from '../storage/guard.js';
+import { isOutOfSpace } from '../storage/space.js';
 import { writeFully } from '../storage/write-fully.js';
 import type { Logger } from '../telemetry/logger.js';
 import { HEADER_SIZE, writeHeader } from './entry-codec.js';
 import { loadCursors, saveCursors, type Cursor } from './cursors.js';
+import { DamageLedger, type DamageObserver, type SpoolLoss } from './damage.js';
+import { loadHeadMark, saveHeadMark, type HeadMark } from './head-mark.js';
 import { SpoolReader, type CacheChunk, type SpoolView } from './reader.js';
+import { placeCursors, recoverSegments } from './recovery.js';
 import {
   comparePositions,
   listSegments,
   removeSegment,
-  scanSegment,
   segmentPath,
   type Position,
   type SegmentInfo,
@@ -39,12 +43,18 @@ export interface SpoolOptions {
   readonly cursorFlushMs?: number;
   /** Keep the cursors of consumers not in `consumers` (tools that open the spool with another config). */
   readonly keepOtherCursors?: boolean;
+  /** Fencing and the space reserve of the storage directory (see StorageGuard). */
+  readonly guard?: StorageGuard;
+  /**
+   * Write to a new segment rather than the newest one: the storage was taken over from a process
+   * that may still run (its lock's heartbeat stopped), whose late appends must not mix with ours.
+   */
+  readonly startNewSegment?: boolean;
 }
 
 /** Measurements the spool reports (wired to Prometheus by the service). */
-export interface SpoolObserver {
+export interface SpoolObserver extends DamageObserver {
   onSync?(seconds: number): void;
-  onDamage?(bytes: number): void;
 }
 
 interface PendingAppend {
@@ -53,6 +63,12 @@ interface PendingAppend {
 
 /** How long a client is asked to wait when the spool is full. */
 const FULL_RETRY_AFTER_MS = 2000;
+/** How often the head mark is saved while records arrive. */
+const HEAD_MARK_MS = 1000;
+/** How often a spool that refuses writes for lack of space looks for free space again. */
+const ROOM_PROBE_MS = 1000;
+/** Free space (besides the refused write) that counts as room again. */
+const ROOM_MARGIN = 64 * 1024;
 
 /**
  * The durable spool: an append-only log of segment files with a checksum per entry.
@@ -74,7 +90,13 @@ export class Spool {
   private cursorTimer: NodeJS.Timeout | undefined;
   private cursorSave: Promise<void> = Promise.resolve();
   private writeError: Error | undefined;
-  private readonly damageSeen = new Set<string>();
+  /** The last write failed for lack of space (until a write succeeds or free space shows up). */
+  private refusing: { readonly reason: string; readonly bytes: number } | undefined;
+  private roomProbe: NodeJS.Timeout | undefined;
+  private markTimer: NodeJS.Timeout | undefined;
+  private markSave: Promise<void> = Promise.resolve();
+  /** The spool deleted every segment before this one itself. */
+  private firstKept: number;
   private closed = false;
   /** What readers see of the spool: enough to find, wait for and read records, nothing to change it. */
   private readonly view: SpoolView;
@@ -85,83 +107,99 @@ export class Spool {
     active: FileHandle,
     nextSeq: number,
     cursors: Map<string, Cursor>,
+    private readonly damage: DamageLedger,
   ) {
     this.segments = segments;
     this.active = active;
     this.nextSeq = nextSeq;
     this.totalBytes = segments.reduce((n, s) => n + s.size, 0);
     this.cursors = cursors;
+    this.firstKept = segments[0]!.id;
     this.view = {
       directory: options.directory,
       logger: options.logger,
       head: () => this.head(),
       segmentSize: (id) => this.segmentSize(id),
       nextSegment: (id) => this.nextSegment(id),
-      firstSegment: () => this.firstSegment(),
       cachedAt: (position) => this.cachedAt(position),
       waitForData: () => this.waitForData(),
       isClosed: () => this.closed,
-      reportDamage: (bytes, where) => this.reportDamage(bytes, where),
+      reportLoss: (loss, placeKey, gapKey) => this.reportLoss(loss, placeKey, gapKey),
+      segmentGone: (id) => this.segmentGone(id),
     };
   }
 
-  /** Opens (or creates) the spool, recovering from a crash: a torn or damaged tail is cut off. */
+  /**
+   * Opens (or creates) the spool, recovering from a crash: a torn tail is cut off, damage and lost
+   * data are reported with their size (see recoverSegments).
+   */
   static async open(options: SpoolOptions): Promise<Spool> {
     const dir = options.directory;
     await mkdir(dir, { recursive: true });
-    let segments = await listSegments(dir);
-    let nextSeq = 1;
-    const damageSeen: string[] = [];
-    if (segments.length === 0) {
-      segments = [{ id: 1, size: 0 }];
-    } else {
-      const last = segments[segments.length - 1]!;
-      const scan = await scanSegment(segmentPath(dir, last.id), options.logger);
-      if (scan.skippedBytes > 0) {
-        options.logger.warn(
-          { segment: last.id, bytes: scan.skippedBytes, kept: scan.entries },
-          'spool recovery: cut off a torn or damaged tail',
-        );
-        options.observer?.onDamage?.(scan.skippedBytes);
-        for (const d of scan.damage) damageSeen.push(`${last.id}:${d.offset}`);
+    const ledger = new DamageLedger(dir, options.logger, options.observer);
+    await ledger.load();
+    const mark = await loadHeadMark(dir);
+    const recovered = await recoverSegments(dir, await listSegments(dir), mark, ledger, options.logger);
+    const { segments } = recovered;
+    let lastSegment = segments[segments.length - 1]!;
+    if (options.startNewSegment && lastSegment.size > 0) {
+      // 'wx': a segment file the previous holder created meanwhile is not ours to append to.
+      for (let id = lastSegment.id + 1; ; id++) {
+        const created = await open(segmentPath(dir, id), 'wx').catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'EEXIST' && id < lastSegment.id + 8) return undefined;
+          throw err;
+        });
+        if (created === undefined) continue;
+        await created.close();
+        lastSegment = { id, size: 0 };
+        segments.push(lastSegment);
+        break;
       }
-      if (scan.validSize !== last.size) {
-        await truncate(segmentPath(dir, last.id), scan.validSize);
-        last.size = scan.validSize;
-      }
-      nextSeq = scan.lastSeq > 0 ? scan.lastSeq + 1 : await firstSeqAfter(dir, segments, options.logger);
     }
-    const lastSegment = segments[segments.length - 1]!;
     const active = await open(segmentPath(dir, lastSegment.id), 'a');
     await active.sync();
     await syncDir(dir);
 
-    const head: Cursor = { segment: lastSegment.id, offset: lastSegment.size, seq: nextSeq };
-    const first: Cursor = { segment: segments[0]!.id, offset: 0, seq: 0 };
     const stored = await loadCursors(dir);
-    const cursors = new Map<string, Cursor>();
-    for (const consumer of options.consumers) {
-      const c = stored.get(consumer);
-      if (c === undefined) {
-        cursors.set(consumer, head); // a new exporter gets records from now on
-      } else if (comparePositions(c, first) < 0) {
-        cursors.set(consumer, first);
-      } else if (comparePositions(c, head) > 0) {
-        options.logger.warn({ consumer, cursor: c }, 'spool cursor beyond the end of the spool; resuming at the end');
-        cursors.set(consumer, head);
-      } else {
-        cursors.set(consumer, c);
-      }
-    }
+    const cursors = await placeCursors(dir, options.consumers, stored, recovered, mark, ledger, options.logger);
     for (const [consumer, cursor] of stored) {
       if (cursors.has(consumer)) continue;
       if (options.keepOtherCursors) cursors.set(consumer, cursor);
       else options.logger.warn({ consumer }, 'dropping the spool cursor of an exporter that is no longer configured');
     }
-    const spool = new Spool(options, segments, active, nextSeq, cursors);
-    for (const where of damageSeen) spool.damageSeen.add(where);
-    await spool.persistCursors();
+    const spool = new Spool(options, segments, active, recovered.nextSeq, cursors, ledger);
+    if (mark !== undefined && mark.firstSegment > spool.firstKept) spool.firstKept = mark.firstSegment;
+    try {
+      await spool.persistCursors();
+    } catch (err) {
+      // A full volume must not stop the start: the cursors on disk are the ones just read, and
+      // the next save (after the first delivery) deletes consumed segments first if it must.
+      if (!isOutOfSpace(err)) {
+        await spool.active.close().catch(() => undefined);
+        throw err;
+      }
+      options.logger.warn({ err }, 'could not persist spool cursors at start; the volume is full');
+    }
+    spool.scheduleMark(0);
+    await spool.checkRoom();
     return spool;
+  }
+
+  /** At start: on a volume without room (or without its space reserve) refuse from the first request. */
+  private async checkRoom(): Promise<void> {
+    const reserve = this.options.guard?.beforeNewData();
+    const reserveWhole =
+      reserve === undefined ||
+      (await reserve.then(
+        () => true,
+        () => false,
+      ));
+    if (reserveWhole && (await hasRoom(this.options.directory, ROOM_MARGIN))) return;
+    try {
+      this.refuse(Object.assign(new Error('no space left on device (at start)'), { code: 'ENOSPC' }), 0);
+    } catch {
+      // refuse() throws for the write that failed; here there is none
+    }
   }
 
   /** Stores records durably; resolves after fdatasync. Throws {@link BackpressureError} when full. */
@@ -185,6 +223,12 @@ export class Spool {
   }
 
   private async flush(items: PendingAppend[]): Promise<void> {
+    const guard = this.options.guard;
+    if (guard !== undefined) {
+      guard.assertHeld();
+      const reserve = guard.beforeNewData();
+      if (reserve !== undefined) await reserve.catch((err: unknown) => this.refuse(err as Error, 0));
+    }
     let total = 0;
     for (const item of items) total += item.encoded.buffer.length;
     let segment = this.segments[this.segments.length - 1]!;
@@ -214,8 +258,12 @@ export class Spool {
       if (this.options.fsync !== false) await this.active.datasync();
     } catch (err) {
       await this.undoPartialWrite(segment, err as Error);
+      if (isOutOfSpace(err)) this.refuse(err as Error, total);
       throw err;
     }
+    // Acknowledge only while this process still holds the storage (fencing).
+    guard?.assertHeld();
+    this.refused();
     this.options.observer?.onSync?.((performance.now() - start) / 1000);
     this.nextSeq = seq;
     segment.size += total;
@@ -224,6 +272,41 @@ export class Spool {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
+    this.scheduleMark(HEAD_MARK_MS);
+  }
+
+  /** A write failed for lack of space: refuse (readiness off) until a write succeeds or room shows up. */
+  private refuse(err: Error, bytes: number): never {
+    if (this.refusing === undefined)
+      this.options.logger.warn({ err: err.message }, 'the storage volume is full: refusing records until space frees');
+    this.refusing = { reason: `spool cannot write: ${err.message}`, bytes };
+    this.roomProbe ??= setInterval(() => void this.probeRoom(), ROOM_PROBE_MS).unref();
+    throw err;
+  }
+
+  /** Ends the refusing state (a write worked, or there is room again). */
+  private refused(): void {
+    if (this.refusing === undefined) return;
+    this.refusing = undefined;
+    clearInterval(this.roomProbe);
+    this.roomProbe = undefined;
+    this.options.logger.info('the storage volume has room again: taking records');
+  }
+
+  /** While refusing: room again once the reserve is whole and the refused write would fit. */
+  private async probeRoom(): Promise<void> {
+    const refusing = this.refusing;
+    if (refusing === undefined) return;
+    const reserve = this.options.guard?.beforeNewData();
+    if (
+      reserve !== undefined &&
+      !(await reserve.then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
+    if (await hasRoom(this.options.directory, refusing.bytes + ROOM_MARGIN)) this.refused();
   }
 
   /** After a failed write, cut the segment back so no partial entry stays behind (ENOSPC...). */
@@ -241,12 +324,19 @@ export class Spool {
     this.options.logger.error({ err: cause }, 'spool write failed; the records were refused and the client will retry');
   }
 
+  /**
+   * Starts the next segment. The new file is opened before the current one is closed, so a failed
+   * open (no inodes left) leaves the spool as it was; 'wx' because a segment file that exists
+   * already was made by another process (one that took the storage over).
+   */
   private async roll(): Promise<SegmentInfo> {
     const current = this.segments[this.segments.length - 1]!;
-    await this.active.close();
     const next: SegmentInfo = { id: current.id + 1, size: 0 };
-    this.active = await open(segmentPath(this.options.directory, next.id), 'a');
+    const fh = await open(segmentPath(this.options.directory, next.id), 'wx');
+    const old = this.active;
+    this.active = fh;
     this.segments.push(next);
+    await old.close().catch(() => undefined);
     await syncDir(this.options.directory);
     return next;
   }
@@ -299,8 +389,12 @@ export class Spool {
     return this.segments.find((s) => s.id > id)?.id;
   }
 
-  private firstSegment(): number {
-    return this.segments[0]!.id;
+  /** A reader found a segment file gone (deleted by hand): forget it; never the one being written. */
+  private segmentGone(id: number): void {
+    const i = this.segments.findIndex((s) => s.id === id);
+    if (i < 0 || i === this.segments.length - 1) return;
+    this.totalBytes -= this.segments[i]!.size;
+    this.segments.splice(i, 1);
   }
 
   /** Resolves on the next successful append (or when the spool closes). */
@@ -309,11 +403,8 @@ export class Spool {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** Counts damaged bytes once per place (`segment:offset`), however many readers step over them. */
-  private reportDamage(bytes: number, where: string): void {
-    if (this.damageSeen.has(where)) return;
-    this.damageSeen.add(where);
-    this.options.observer?.onDamage?.(bytes);
+  private reportLoss(loss: SpoolLoss, placeKey: string | undefined, gapKey: string | undefined): void {
+    this.damage.report(loss, placeKey, gapKey);
   }
 
   /** A reader of one consumer's records, from its cursor on. */
@@ -341,28 +432,87 @@ export class Spool {
     }, this.options.cursorFlushMs ?? 25);
   }
 
-  /** Writes the cursors, then deletes segments every consumer is past. */
+  /**
+   * Writes the cursors, then deletes the segments every consumer is past (by the cursors written).
+   * On a full volume the save may use the space reserve; if even that fails, consumed segments are
+   * deleted first (the head mark records it, so no loss is reported after a crash) and the save is
+   * tried again in the space they freed.
+   */
   persistCursors(): Promise<void> {
     this.cursorSave = this.cursorSave.then(async () => {
-      await saveCursors(this.options.directory, new Map(this.cursors));
-      await this.deleteConsumedSegments();
+      const guard = this.options.guard;
+      const snapshot = new Map(this.cursors);
+      guard?.assertHeld();
+      try {
+        await (guard?.withRoom ?? ((_what, write) => write()))('cursors', () =>
+          saveCursors(this.options.directory, snapshot),
+        );
+      } catch (err) {
+        if (!isOutOfSpace(err) || !(await this.deleteConsumedSegments(snapshot))) throw err;
+        this.options.logger.warn(
+          { err: (err as Error).message },
+          'volume full: deleted delivered spool segments before saving the cursors',
+        );
+        await this.saveMark();
+        guard?.assertHeld();
+        await saveCursors(this.options.directory, snapshot);
+      }
+      if (await this.deleteConsumedSegments(snapshot)) await this.saveMark();
     });
     const saved = this.cursorSave;
     this.cursorSave = saved.catch(() => undefined); // a failed save must not block the next one
     return saved;
   }
 
-  private async deleteConsumedSegments(): Promise<void> {
+  /** Deletes the segments every cursor of `cursors` is past; returns whether it deleted any. */
+  private async deleteConsumedSegments(cursors: ReadonlyMap<string, Cursor>): Promise<boolean> {
     let min = Infinity;
-    for (const c of this.cursors.values()) min = Math.min(min, c.segment);
+    for (const c of cursors.values()) min = Math.min(min, c.segment);
     let removed = false;
     while (this.segments.length > 1 && this.segments[0]!.id < min) {
-      const s = this.segments.shift()!;
-      await removeSegment(this.options.directory, s.id);
+      this.options.guard?.assertHeld();
+      const s = this.segments[0]!;
+      await removeSegment(this.options.directory, s.id).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+      this.segments.shift();
       this.totalBytes -= s.size;
+      this.firstKept = this.segments[0]!.id;
       removed = true;
     }
-    if (removed) await syncDir(this.options.directory);
+    if (removed) {
+      await syncDir(this.options.directory);
+      this.options.guard?.spaceFreed();
+    }
+    return removed;
+  }
+
+  /** Saves the head mark in the next `delayMs` (once, however many writes come meanwhile). */
+  private scheduleMark(delayMs: number): void {
+    if (this.markTimer !== undefined || this.closed) return;
+    this.markTimer = setTimeout(() => {
+      this.markTimer = undefined;
+      void this.saveMark();
+    }, delayMs);
+    this.markTimer.unref();
+  }
+
+  /** Saves the head mark now (best effort: it only sharpens loss reports). */
+  private saveMark(): Promise<void> {
+    this.markSave = this.markSave.then(async () => {
+      const mark: HeadMark = {
+        nextSeq: this.nextSeq,
+        segment: this.segments[this.segments.length - 1]!.id,
+        firstSegment: this.firstKept,
+      };
+      try {
+        this.options.guard?.assertHeld();
+        await saveHeadMark(this.options.directory, mark);
+      } catch (err) {
+        this.options.logger.debug({ err }, 'could not save the spool head mark');
+      }
+    });
+    return this.markSave;
   }
 
   /** Bytes and records from a consumer's cursor to the end of the spool. */
@@ -381,15 +531,38 @@ export class Spool {
     return { bytes: this.totalBytes, segments: this.segments.length, maxBytes: this.options.maxSizeBytes };
   }
 
+  /** Whether the last write failed for lack of space (until a write succeeds or room shows up). */
+  volumeFull(): boolean {
+    return this.refusing !== undefined;
+  }
+
   /** Why the spool cannot take records now, or undefined when it can. */
   unavailable(): string | undefined {
     if (this.closed) return 'spool closed';
     if (this.writeError) return `spool not writable: ${this.writeError.message}`;
+    if (this.refusing) return this.refusing.reason;
     const headroom = Math.min(1024 * 1024, this.options.maxSizeBytes * 0.05);
     if (this.totalBytes + headroom > this.options.maxSizeBytes) {
       return `spool full: ${this.totalBytes} of ${this.options.maxSizeBytes} bytes in use`;
     }
     return undefined;
+  }
+
+  /**
+   * Stops without writing anything more (no cursors, no head mark): another process has taken the
+   * storage over. Readers and waiting appends end.
+   */
+  async abandon(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w();
+    clearTimeout(this.cursorTimer);
+    this.cursorTimer = undefined;
+    clearTimeout(this.markTimer);
+    this.markTimer = undefined;
+    clearInterval(this.roomProbe);
+    this.roomProbe = undefined;
+    await this.active.close().catch(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -399,16 +572,16 @@ export class Spool {
     for (const w of this.waiters.splice(0)) w();
     if (this.cursorTimer) clearTimeout(this.cursorTimer);
     this.cursorTimer = undefined;
-    await this.persistCursors();
-    await this.active.close();
+    clearTimeout(this.markTimer);
+    this.markTimer = undefined;
+    clearInterval(this.roomProbe);
+    this.roomProbe = undefined;
+    try {
+      await this.persistCursors();
+      await this.saveMark();
+      await this.damage.flush();
+    } finally {
+      await this.active.close();
+    }
   }
-}
-
-/** When the last segment holds no entry, the next sequence number follows the one before it. */
-async function firstSeqAfter(dir: string, segments: SegmentInfo[], logger: Logger): Promise<number> {
-  for (let i = segments.length - 2; i >= 0; i--) {
-    const scan = await scanSegment(segmentPath(dir, segments[i]!.id), logger);
-    if (scan.lastSeq > 0) return scan.lastSeq + 1;
-  }
-  return 1;
 }

@@ -3,6 +3,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** What the gauges read when Prometheus scrapes (set by the service once the parts exist). */
 export interface MetricSources {
   spool(): { bytes: number; maxBytes: number; segments: number };
+  /** The dead-letter store's size and limit, and whether the spool refuses writes for lack of space. */
+  storage?(): { deadLetterBytes: number; deadLetterMaxBytes: number; volumeFull: boolean };
   exporters(): readonly {
     id: string;
     backlog: { bytes: number; records: number };
@@ -64,7 +66,21 @@ export class Metrics {
 
   readonly spoolDamagedBytes = new Counter({
     name: 'otel_audit_spool_damaged_bytes_total',
-    help: 'Bytes of spool data skipped because they were torn or failed their checksum.',
+    help: 'Bytes of spool data skipped because they were torn, failed their checksum, or are gone (a file cut short or deleted).',
+    registers: [this.registry],
+  });
+
+  readonly spoolLostRecords = new Counter({
+    name: 'otel_audit_spool_lost_records_total',
+    help: 'Stored records that could not be delivered, by cause: damaged (failed checksum), unreadable (unknown record format) or missing (gone from the spool files: deleted or truncated).',
+    labelNames: ['cause'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deadLetterOverflow = new Counter({
+    name: 'otel_audit_dead_letter_overflow_records_total',
+    help: 'Invalid records answered as rejected but not kept in the dead-letter store, because it reached its max_size.',
+    labelNames: ['component'] as const,
     registers: [this.registry],
   });
 
@@ -124,6 +140,33 @@ export class Metrics {
       collect() {
         const s = sources();
         if (s) this.set(s.spool().maxBytes);
+      },
+    });
+    new Gauge({
+      name: 'otel_audit_dead_letter_bytes',
+      help: 'Bytes in the dead-letter files.',
+      registers: [this.registry],
+      collect() {
+        const s = sources()?.storage?.();
+        if (s) this.set(s.deadLetterBytes);
+      },
+    });
+    new Gauge({
+      name: 'otel_audit_dead_letter_max_bytes',
+      help: 'Configured deadletter.max_size; past it invalid records are no longer kept (exporter dead letters still are).',
+      registers: [this.registry],
+      collect() {
+        const s = sources()?.storage?.();
+        if (s) this.set(Number.isFinite(s.deadLetterMaxBytes) ? s.deadLetterMaxBytes : -1);
+      },
+    });
+    new Gauge({
+      name: 'otel_audit_storage_volume_full',
+      help: '1 while the spool refuses records because its volume has no space (or inodes) left, else 0.',
+      registers: [this.registry],
+      collect() {
+        const s = sources()?.storage?.();
+        if (s) this.set(s.volumeFull ? 1 : 0);
       },
     });
     new Gauge({

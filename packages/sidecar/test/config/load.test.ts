@@ -75,6 +75,9 @@ describe('config loading', () => {
       maxSizeBytes: 256 * 1024 * 1024,
       segmentSizeBytes: 4_000_000,
       fsync: true,
+      reserveBytes: 2 * 1024 * 1024,
+      lock: { heartbeatMs: 2_000, staleMs: 10_000 },
+      deadLetterMaxBytes: 16 * 1024 * 1024,
     });
     assert.equal(c.shutdownTimeoutMs, 45_000);
     assert.equal(c.telemetry.address, '[::1]:8888');
@@ -108,6 +111,9 @@ describe('config loading', () => {
       maxSizeBytes: 1024 ** 3,
       segmentSizeBytes: 16 * 1024 ** 2,
       fsync: true,
+      reserveBytes: 1024 ** 2,
+      lock: { heartbeatMs: 5_000, staleMs: 20_000 },
+      deadLetterMaxBytes: 1024 ** 3 / 8,
     });
     assert.equal(c.shutdownTimeoutMs, 20_000);
     assert.equal(c.telemetry.address, undefined);
@@ -253,6 +259,29 @@ describe('storage sizes', () => {
       'extensions.storage.max_size: must be a size such as 1048576, 512KiB, 16MiB or 1GiB',
     ]);
     assert.deepEqual(problems('    max_size: 256MiB\n    segment_size: 8MiB'), []);
+  });
+
+  it('needs a lock stale interval of at least three heartbeats', () => {
+    const yaml = (storage: string) =>
+      `receivers:\n  otlp:\n    protocols:\n      http:\nexporters:\n  file:\n    path: a.jsonl\nextensions:\n  storage:\n${storage}\nservice:\n  pipelines:\n    audit:\n      receivers: [otlp]\n      exporters: [file]\n`;
+    const problems = (storage: string) => {
+      try {
+        parseConfig(yaml(storage), { source: 't', registry, env: {} });
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+      }
+    };
+    assert.deepEqual(problems('    lock:\n      heartbeat_interval: 5s\n      stale_after: 10s'), [
+      'extensions.storage.lock.stale_after: must be at least 3 times heartbeat_interval (5s): a holder that misses one heartbeat is still running',
+    ]);
+    assert.deepEqual(problems('    lock:\n      heartbeat_interval: 10ms'), [
+      'extensions.storage.lock.heartbeat_interval: must be at least 100ms',
+    ]);
+    assert.deepEqual(problems('    deadletter:\n      max_size: many'), [
+      'extensions.storage.deadletter.max_size: must be a size such as 1048576, 512KiB, 16MiB or 1GiB',
+    ]);
+    assert.deepEqual(problems('    deadletter:\n      max_size: 0\n    reserve_size: 0'), []);
   });
 });
 

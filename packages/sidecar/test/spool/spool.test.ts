@@ -179,10 +179,10 @@ describe('spool', () => {
       (await readdir(dir)).find((f) => f.endsWith('.seg'))!,
     );
     const size = (await stat(seg)).size;
-    await truncate(seg, size - 37); // a write cut short by a crash
+    await truncate(seg, size - 37); // the last stored record cut short
 
     spool = await openSpool(options({ consumers: ['a'] }));
-    assert.ok(damaged > 0);
+    assert.ok(damaged > 0, 'a stored record is gone: counted as damage');
     const a = await readAll(spool, 'a', 49);
     assert.deepEqual(
       a.map((r) => r.uuid),
@@ -191,7 +191,31 @@ describe('spool', () => {
     await spool.append([input(100)]);
     const more = await readAll(spool, 'a', 1);
     assert.equal(more[0]!.n, 100);
-    assert.equal(more[0]!.seq, 50, 'sequence continues after the last intact entry');
+    assert.equal(more[0]!.seq, 51, 'sequence continues after the records known to have been stored');
+    await spool.close();
+  });
+
+  it('cuts off a write the crash left unfinished without counting it as damage', async () => {
+    let spool = await openSpool(options({ consumers: ['a'] }));
+    const inputs = Array.from({ length: 50 }, (_, i) => input(i));
+    await spool.append(inputs);
+    await spool.close();
+    const seg = join(
+      dir,
+      (await readdir(dir)).find((f) => f.endsWith('.seg'))!,
+    );
+    const bytes = await readFile(seg);
+    const fh = await open(seg, 'a');
+    await fh.write(bytes.subarray(0, 45)); // the start of one more entry: never acknowledged
+    await fh.close();
+
+    spool = await openSpool(options({ consumers: ['a'] }));
+    assert.equal(damaged, 0);
+    assert.equal((await stat(seg)).size, bytes.length);
+    const a = await readAll(spool, 'a', 50);
+    assert.equal(a.length, 50);
+    await spool.append([input(100)]);
+    assert.equal((await readAll(spool, 'a', 1))[0]!.seq, 51);
     await spool.close();
   });
 
