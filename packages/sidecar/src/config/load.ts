@@ -30,6 +30,8 @@ export interface ServiceConfig {
   };
   /** How long shutdown waits for exporters to finish batches in flight. */
   readonly shutdownTimeoutMs: number;
+  /** Memory the receivers may hold for requests in flight, in bytes; `auto`: derived from the memory limit. */
+  readonly intakeMemoryBudget: number | 'auto';
   readonly telemetry: {
     /** Metrics and health endpoint (`/metrics`, `/healthz`, `/readyz`); undefined turns it off. */
     readonly address: string | undefined;
@@ -43,6 +45,9 @@ export interface ServiceConfig {
   /** Receivers defined but not in the pipeline (tools such as `reconcile` use them). */
   readonly unusedReceivers?: readonly ComponentConfig[];
 }
+
+/** Smallest `service.intake_memory_budget` accepted. */
+const MIN_INTAKE_BUDGET = 4 * 1024 * 1024;
 
 const ID_PATTERN = '^[a-z][a-z0-9_]*(/[^/\\s]+)?$';
 
@@ -85,6 +90,7 @@ const rootSchema: SchemaObject = {
       required: ['pipelines'],
       properties: {
         shutdown_timeout: { ...DURATION_SCHEMA, default: '20s' },
+        intake_memory_budget: { anyOf: [{ const: 'auto' }, SIZE_SCHEMA], default: 'auto' },
         telemetry: {
           type: 'object',
           additionalProperties: false,
@@ -123,6 +129,7 @@ interface RawRoot {
   };
   service: {
     shutdown_timeout: string;
+    intake_memory_budget: string;
     telemetry: { address?: string; logs: { level: (typeof LOG_LEVELS)[number] } };
     pipelines: Record<string, { receivers: string[]; exporters: string[] }>;
   };
@@ -201,6 +208,18 @@ export function parseConfig(text: string, options: ParseOptions): ServiceConfig 
       });
     }
   }
+  const budget = root.service?.intake_memory_budget;
+  if (
+    typeof budget === 'string' &&
+    budget !== 'auto' &&
+    problems.length === 0 &&
+    parseSize(budget) < MIN_INTAKE_BUDGET
+  ) {
+    problems.push({
+      path: 'service.intake_memory_budget',
+      message: 'must be auto or at least 4MiB: a smaller budget would refuse ordinary requests',
+    });
+  }
   const address = root.service?.telemetry?.address;
   if (typeof address === 'string' && new RegExp(String(ENDPOINT_SCHEMA['pattern'])).test(address)) {
     problems.push(...checkEndpointPort(address, 'service.telemetry.address'));
@@ -221,6 +240,8 @@ export function parseConfig(text: string, options: ParseOptions): ServiceConfig 
       fsync: root.extensions!.storage.fsync,
     },
     shutdownTimeoutMs: parseDuration(root.service!.shutdown_timeout),
+    intakeMemoryBudget:
+      root.service!.intake_memory_budget === 'auto' ? 'auto' : parseSize(root.service!.intake_memory_budget),
     telemetry: { address, logs: root.service!.telemetry.logs },
     pipeline: { name: pipelineName, ...used },
   };
