@@ -8,7 +8,7 @@ import {
   type ResourceLogs,
   type ScopeLogs,
 } from '../model/otlp-logs.js';
-import { DecodeState, decoding, tooDeep, tooManyElements } from './decode-limits.js';
+import { DecodeState, decoding, tooDeep, tooManyElements, type DecodeMeter } from './decode-limits.js';
 import { OtlpDecodeError } from './errors.js';
 
 /**
@@ -16,8 +16,35 @@ import { OtlpDecodeError } from './errors.js';
  * keys, hex trace/span ids, 64-bit integers as decimal strings or numbers, enums as integers,
  * unknown keys ignored. Errors name the JSON path of the offending value.
  */
-export function decodeLogsRequestJson(text: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): LogsRequest {
-  return decoding(() => readRequest(text, new DecodeState(limits)));
+export function decodeLogsRequestJson(
+  text: string,
+  limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+  meter?: DecodeMeter,
+): LogsRequest {
+  return decoding(() => readRequest(text, new DecodeState(limits, meter)));
+}
+
+/**
+ * An upper bound of the memory `JSON.parse` takes for `body` (UTF-8), from one pass over its bytes:
+ * the text as a string (two bytes a character at worst) and per object, array, property, value and
+ * string what V8 allocates for it at most (measured on Node 20: an empty object costs 64 bytes with
+ * its slot, so `[{},{},...]` grows 21 times its size). Counting characters inside strings too only
+ * overestimates. JSON.parse builds the whole tree before any limit can be checked, so the receiver
+ * must know this before it parses.
+ */
+export function jsonParseCost(body: Uint8Array): number {
+  let containers = 0;
+  let colons = 0;
+  let commas = 0;
+  let quotes = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c === 0x7b || c === 0x5b) containers++;
+    else if (c === 0x3a) colons++;
+    else if (c === 0x2c) commas++;
+    else if (c === 0x22) quotes++;
+  }
+  return 2 * body.length + 64 * containers + 32 * colons + 16 * commas + 12 * quotes;
 }
 
 function readRequest(text: string, st: DecodeState): LogsRequest {
@@ -213,7 +240,9 @@ function anyValue(v: unknown, path: string, depth: number, st: DecodeState): Any
   return null;
 }
 
-/** Attributes, array and kvlist values: at most {@link DecodeState.maxElements} entries each. */
+/** Attributes, array and kvlist values: at most {@link DecodeState.maxElements} entries each, metered. */
 function checkCount(v: unknown, path: string, st: DecodeState): void {
-  if (Array.isArray(v) && v.length > st.maxElements) throw tooManyElements(st.limits, path);
+  if (!Array.isArray(v)) return;
+  if (v.length > st.maxElements) throw tooManyElements(st.limits, path);
+  st.addElements(v.length);
 }
