@@ -66,6 +66,7 @@ function readResourceLogs(r: ProtoReader, end: number, st: DecodeState): Resourc
     }
   }
   expectEnd(r, end);
+  refuseMalformed(r, 'a ResourceLogs (schema_url)');
   return out;
 }
 
@@ -87,6 +88,7 @@ function readResource(r: ProtoReader, end: number, st: DecodeState): Resource {
     }
   }
   expectEnd(r, end);
+  refuseMalformed(r, 'a resource');
   return out;
 }
 
@@ -110,6 +112,7 @@ function readScopeLogs(r: ProtoReader, end: number, st: DecodeState): ScopeLogs 
     }
   }
   expectEnd(r, end);
+  refuseMalformed(r, 'a ScopeLogs (schema_url)');
   return out;
 }
 
@@ -137,6 +140,7 @@ function readScope(r: ProtoReader, end: number, st: DecodeState): Instrumentatio
     }
   }
   expectEnd(r, end);
+  refuseMalformed(r, 'an instrumentation scope');
   return out;
 }
 
@@ -195,9 +199,25 @@ function readLogRecord(r: ProtoReader, end: number, st: DecodeState): LogRecord 
       default:
         r.skipField(t & 7, t >>> 3);
     }
+    if (r.malformed) {
+      r.malformed = false;
+      out.malformedField ??= malformedFieldOf(t, out);
+    }
   }
   expectEnd(r, end);
   return out;
+}
+
+/** The field of a record that the string just read belongs to. */
+function malformedFieldOf(t: number, record: LogRecord): string {
+  if (t === T_ATTRIBUTES) return record.attributes[record.attributes.length - 1]!.key;
+  if (t === T_BODY) return 'body';
+  return t === T_SEVERITY_TEXT ? 'SeverityText' : 'EventName';
+}
+
+/** Resource, scope and schema strings are shared by many records: invalid UTF-8 there refuses the request. */
+function refuseMalformed(r: ProtoReader, what: string): void {
+  if (r.malformed) throw new OtlpDecodeError(`${what} holds a string that is not valid UTF-8`);
 }
 
 function readKeyValue(r: ProtoReader, end: number, depth: number, st: DecodeState): KeyValue {

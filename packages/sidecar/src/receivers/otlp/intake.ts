@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { promisify } from 'node:util';
 import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import type { DecodeLimits } from '../../model/limits.js';
@@ -80,7 +81,11 @@ export function decodeBody(
   lease: MemoryLease,
 ): LogsRequest {
   lease.take(BODY_COST_PER_BYTE * body.length, 'decoding the body');
-  if (encoding === 'json') lease.take(jsonParseCost(body), 'parsing the JSON body');
+  if (encoding === 'json') {
+    // JSON text is UTF-8 (RFC 8259); decoding would replace bad bytes without a trace.
+    if (!isUtf8(body)) throw new ReceiverError('bad-request', 'the JSON body is not valid UTF-8');
+    lease.take(jsonParseCost(body), 'parsing the JSON body');
+  }
   const meter: DecodeMeter = { maxBytes: lease.room() - lease.bytes(), bytes: 0 };
   let request: LogsRequest;
   try {
