@@ -5,7 +5,7 @@ import { LOG_LEVELS } from '../telemetry/logger.js';
 import { expandEnv } from './env.js';
 import { ConfigError, formatPath, type ConfigProblem, type PathSegment } from './problems.js';
 import { DURATION_SCHEMA, ENDPOINT_SCHEMA, checkEndpointPort, validateSchema, type SchemaObject } from './schema.js';
-import { SIZE_SCHEMA } from './size.js';
+import { AUTO_OR_SIZE_SCHEMA, SIZE_SCHEMA } from './size.js';
 import { parseDuration, parseSize } from '../util/units.js';
 
 export interface ComponentConfig {
@@ -90,7 +90,7 @@ const rootSchema: SchemaObject = {
       required: ['pipelines'],
       properties: {
         shutdown_timeout: { ...DURATION_SCHEMA, default: '20s' },
-        intake_memory_budget: { anyOf: [{ const: 'auto' }, SIZE_SCHEMA], default: 'auto' },
+        intake_memory_budget: { ...AUTO_OR_SIZE_SCHEMA, default: 'auto' },
         telemetry: {
           type: 'object',
           additionalProperties: false,

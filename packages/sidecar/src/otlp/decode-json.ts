@@ -1,4 +1,11 @@
-import { KeyValueList, type AnyValue, type KeyValue } from '@otel-audit/semconv';
+import {
+  KeyValueList,
+  malformedTextField,
+  MALFORMED_TEXT,
+  quote,
+  type AnyValue,
+  type KeyValue,
+} from '@otel-audit/semconv';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../model/limits.js';
 import {
   type InstrumentationScope,
@@ -75,6 +82,8 @@ function asObject(v: unknown, path: string): Json {
 function kind(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `string ${quote(v)}`;
+  // What JSON.parse gives besides: numbers and booleans.
   return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`;
 }
 
@@ -105,7 +114,8 @@ function int32(v: unknown, path: string, signed: boolean): number {
   else fail(path, `expected an integer, got ${kind(v)}`);
   const min = signed ? -2147483648 : 0;
   const max = signed ? 2147483647 : 4294967295;
-  if (!Number.isInteger(n) || n < min || n > max) fail(path, `expected a ${signed ? '' : 'u'}int32, got ${v}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    fail(path, `expected a ${signed ? '' : 'u'}int32, got ${quote(String(v))}`);
   return n;
 }
 
@@ -116,7 +126,8 @@ function int64(v: unknown, path: string, signed: boolean): bigint {
   if (typeof v === 'string' && (signed ? INT_PATTERN : UINT_PATTERN).test(v)) n = BigInt(v);
   else if (typeof v === 'number' && Number.isInteger(v) && (signed || v >= 0)) n = BigInt(v);
   else fail(path, `expected a ${signed ? '' : 'non-negative '}64-bit integer (string or number), got ${kind(v)}`);
-  if (signed ? n !== BigInt.asIntN(64, n) : n !== BigInt.asUintN(64, n)) fail(path, `out of 64-bit range: ${v}`);
+  if (signed ? n !== BigInt.asIntN(64, n) : n !== BigInt.asUintN(64, n))
+    fail(path, `out of 64-bit range: ${quote(String(v))}`);
   return n;
 }
 
@@ -134,8 +145,7 @@ const HEX_PATTERN = /^[0-9a-fA-F]*$/;
 function hexId(v: unknown, path: string, bytes: number): string {
   const s = str(v, path);
   if (s === '') return '';
-  if (s.length !== bytes * 2 || !HEX_PATTERN.test(s))
-    fail(path, `expected ${bytes * 2} hex digits, got ${JSON.stringify(s)}`);
+  if (s.length !== bytes * 2 || !HEX_PATTERN.test(s)) fail(path, `expected ${bytes * 2} hex digits, got ${quote(s)}`);
   return s.toLowerCase();
 }
 
@@ -159,10 +169,18 @@ function readResourceLogs(v: unknown, path: string, st: DecodeState): ResourceLo
 
 function readResource(v: unknown, path: string, st: DecodeState): Resource {
   const o = asObject(v, path);
+  const attributes = keyValues(o['attributes'], `${path}.attributes`, 0, st);
+  refuseMalformed(attributes, `${path}.attributes`);
   return {
-    attributes: keyValues(o['attributes'], `${path}.attributes`, 0, st),
+    attributes,
     droppedAttributesCount: int32(o['droppedAttributesCount'], `${path}.droppedAttributesCount`, false),
   };
+}
+
+/** Resource and scope attributes are shared by many records: a lone surrogate there refuses the request. */
+function refuseMalformed(attributes: readonly KeyValue[], path: string): void {
+  const key = malformedTextField(attributes);
+  if (key !== undefined) fail(path, `attribute ${quote(key)} ${MALFORMED_TEXT}`);
 }
 
 function readScopeLogs(v: unknown, path: string, st: DecodeState): ScopeLogs {
@@ -178,10 +196,12 @@ function readScopeLogs(v: unknown, path: string, st: DecodeState): ScopeLogs {
 
 function readScope(v: unknown, path: string, st: DecodeState): InstrumentationScope {
   const o = asObject(v, path);
+  const attributes = keyValues(o['attributes'], `${path}.attributes`, 0, st);
+  refuseMalformed(attributes, `${path}.attributes`);
   return {
     name: str(o['name'], `${path}.name`),
     version: str(o['version'], `${path}.version`),
-    attributes: keyValues(o['attributes'], `${path}.attributes`, 0, st),
+    attributes,
     droppedAttributesCount: int32(o['droppedAttributesCount'], `${path}.droppedAttributesCount`, false),
   };
 }

@@ -1,8 +1,12 @@
 import { status } from '@grpc/grpc-js';
+import { capText } from '@otel-audit/semconv';
 import { BackpressureError, PermanentError } from '../../model/errors.js';
 import { MemoryBudgetTooSmallError, MemoryBusyError } from '../../model/memory-budget.js';
 import { OtlpLimitError } from '../../otlp/errors.js';
 import type { Logger } from '../../telemetry/logger.js';
+
+/** Longest error text a receiver answers with; the texts quote values capped already, this is the last guard. */
+const MAX_ERROR_MESSAGE_LENGTH = 2048;
 
 /** Retry-After for failures to store records that may pass (a disk error...). */
 const UNAVAILABLE_RETRY_MS = 1000;
@@ -43,7 +47,7 @@ export class ReceiverError extends Error {
     message: string,
     readonly retryAfterMs?: number,
   ) {
-    super(message);
+    super(capText(message, MAX_ERROR_MESSAGE_LENGTH));
     this.httpStatus = MAP[kind].http;
     this.grpcCode = MAP[kind].grpc;
   }

@@ -9,6 +9,7 @@ import {
   type RecordLimits,
   type RequestLimits,
 } from '../../model/limits.js';
+import { quote } from '@otel-audit/semconv';
 import type { MemoryBudget, MemoryLease } from '../../model/memory-budget.js';
 import { CONTENT_TYPE, encodeExportResponse, encodeStatus, type OtlpEncoding } from '../../otlp/encode-response.js';
 import { partialSuccessOf } from '../../otlp/partial-success.js';
@@ -107,12 +108,12 @@ export class OtlpHttpReceiver {
       if (path !== this.config.logs_url_path) {
         throw new ReceiverError(
           'not-found',
-          `not found: ${path ?? ''}; OTLP logs are accepted at ${this.config.logs_url_path}`,
+          `not found: ${quote(path ?? '')}; OTLP logs are accepted at ${this.config.logs_url_path}`,
         );
       }
       if (req.method !== 'POST') {
         res.setHeader('Allow', 'POST');
-        throw new ReceiverError('method', `method ${req.method ?? ''} not allowed, supported: [POST]`);
+        throw new ReceiverError('method', `method ${quote(req.method ?? '')} not allowed, supported: [POST]`);
       }
       if (this.auth !== undefined && !this.auth.accepts(req.headers.authorization)) {
         res.setHeader('WWW-Authenticate', 'Bearer');
@@ -123,7 +124,7 @@ export class OtlpHttpReceiver {
       if (requestEncoding === undefined) {
         throw new ReceiverError(
           'media-type',
-          `unsupported content type ${JSON.stringify(req.headers['content-type'] ?? '')}, supported: [application/x-protobuf, application/json]`,
+          `unsupported content type ${quote(req.headers['content-type'] ?? '')}, supported: [application/x-protobuf, application/json]`,
         );
       }
       encoding = requestEncoding;
@@ -169,7 +170,7 @@ export class OtlpHttpReceiver {
     if (compression !== 'identity' && compression !== 'gzip' && compression !== 'deflate') {
       throw new ReceiverError(
         'media-type',
-        `unsupported content encoding ${JSON.stringify(compression)}, supported: [gzip, deflate]`,
+        `unsupported content encoding ${quote(compression)}, supported: [gzip, deflate]`,
       );
     }
     const declared = Number(req.headers['content-length'] ?? NaN);
@@ -215,7 +216,8 @@ function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
 /** Reads and drops the rest of a request body, up to `budget` bytes; resolves at its end or when the budget is spent. */
 function discard(req: IncomingMessage, budget: number): Promise<void> {
   return new Promise((resolve) => {
-    if (req.complete) {
+    // A request the client broke off has emitted its last event already.
+    if (req.complete || req.destroyed) {
       resolve();
       return;
     }
@@ -284,6 +286,9 @@ function readLimited(
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, declared === size ? declared : size));
     });
     req.on('error', reject);
-    req.on('aborted', () => reject(new ReceiverError('bad-request', 'request aborted by the client')));
+    const aborted = () => reject(new ReceiverError('bad-request', 'request aborted by the client'));
+    req.on('aborted', aborted);
+    // Without 'end', a closed request was broken off (the promise is settled already otherwise).
+    req.on('close', aborted);
   });
 }
