@@ -12,7 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { cleanupAfter } from '../support/cleanup.js';
 import { createMemoryCgroup, memoryCgroupUnavailable } from '../support/memory-cgroup.js';
 import { tempDir } from '../support/tmp.js';
-import { runScenario, SCENARIOS, startInCgroup, writtenUuids, type ScenarioName } from './memory-scenarios.js';
+import { runScenario, SCENARIOS, startInCgroup, writtenUuids } from './memory-scenarios.js';
 
 const MiB = 1024 * 1024;
 const LIMIT = 256 * MiB;
@@ -35,7 +35,7 @@ describe(`fault: memory bombs under a ${LIMIT / MiB} MiB memory cgroup`, () => {
       const budgetLine = sidecar.output.find((l) => l.includes('"intake memory budget"'));
       assert.match(budgetLine ?? '', /cgroup memory limit of 256 MiB/, 'the budget is derived from the cgroup');
 
-      const o = await runScenario(name as ScenarioName, sidecar, cgroup);
+      const o = await runScenario(name, sidecar, cgroup);
       t.diagnostic(
         `${name}: ${o.answers.map((a) => a.status).join(' ')}; peak RSS ${o.peakRssMiB?.toFixed(0) ?? '-'} MiB; valid ${o.validSent - o.validFailures.length}/${o.validSent}`,
       );
