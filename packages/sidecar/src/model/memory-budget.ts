@@ -112,8 +112,9 @@ export class MemoryLease {
     const limit = this.budget.limitBytes;
     if (needed > limit) {
       this.budget.refusedTooLarge++;
+      const need = atLeast ? 'more memory than' : `about ${mib(needed)} of memory, more than`;
       return new MemoryBudgetTooSmallError(
-        `${what} needs ${atLeast ? 'more than' : 'about'} ${mib(needed)} of memory, more than the intake memory budget of ${mib(limit)}; send smaller requests`,
+        `${what} needs ${need} the intake memory budget of ${mib(limit)}; send smaller requests`,
       );
     }
     this.budget.refusedBusy++;
