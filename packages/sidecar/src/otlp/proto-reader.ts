@@ -228,10 +228,10 @@ export function decodeUtf8(buf: Buffer, start: number, end: number): string {
 
 /**
  * Whether decoding replaced invalid UTF-8: only then does the text hold U+FFFD without the bytes
- * being valid. Plain ASCII, the usual case, has as many characters as bytes and is not looked at.
+ * being valid (a Latin-1 string, the usual case, cannot hold U+FFFD, and V8 knows that at once).
  */
 function replaced(text: string, buf: Buffer, start: number, end: number): boolean {
-  return text.length !== end - start && text.includes('\ufffd') && !isUtf8(buf.subarray(start, end));
+  return text.includes('\ufffd') && !isUtf8(buf.subarray(start, end));
 }
 
 const MAX_KEY_LENGTH = 64;
