@@ -43,6 +43,10 @@ async function main(): Promise<void> {
       wrapper: cgroup.wrapper,
       startTimeoutMs: 30_000,
       ...(entry === undefined ? {} : { entry }),
+    }).catch(async (err: unknown) => {
+      await cgroup.remove();
+      await cleanup();
+      throw err;
     });
     try {
       const o = await runScenario(name, sidecar, cgroup);
