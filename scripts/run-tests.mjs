@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs every compiled test file with Node's built-in test runner.
-// Usage: node scripts/run-tests.mjs [substring-filter ...]
+// Usage: node scripts/run-tests.mjs [--faults] [substring-filter ...]
+// --faults runs the slow fault suites (*.faults.js, e.g. memory bombs under a memory cgroup) instead.
 // Every test without a timeout of its own gets OTEL_AUDIT_TEST_TIMEOUT_MS (default 60 s).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -21,12 +22,14 @@ function walk(dir, out) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) {
       if (name !== 'bench') walk(p, out);
-    } else if (name.endsWith('.test.js')) out.push(p);
+    } else if (name.endsWith(suffix)) out.push(p);
   }
   return out;
 }
 
-const filters = process.argv.slice(2);
+const faults = process.argv.includes('--faults');
+const suffix = faults ? '.faults.js' : '.test.js';
+const filters = process.argv.slice(2).filter((a) => a !== '--faults');
 const files = roots
   .flatMap((r) => walk(join(root, r), []))
   .map((f) => relative(root, f))

@@ -8,6 +8,7 @@ import { cleanupAfter } from '../support/cleanup.js';
 import { REPO_ROOT } from '../support/paths.js';
 import { httpConfig, startSidecar } from '../support/sidecar-process.js';
 import { tempDir } from '../support/tmp.js';
+import { until } from '../support/wait.js';
 
 describe('example app', () => {
   it('logs one event of each of the six types through the sidecar', async (t) => {
@@ -30,10 +31,14 @@ describe('example app', () => {
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
     const code = await exited;
     assert.equal(code, 0, out);
-    const lines = (await readFile(join(dir, 'audit.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { category: string });
+    // Acknowledged means in the spool; the file exporter writes the audit file just after.
+    const read = async () =>
+      (await readFile(join(dir, 'audit.jsonl'), 'utf8').catch(() => ''))
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as { category: string });
+    await until(async () => (await read()).length >= 6, 10_000, 'six lines in the audit file');
+    const lines = await read();
     assert.deepEqual(
       lines.map((l) => l.category),
       [

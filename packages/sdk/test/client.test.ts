@@ -140,9 +140,11 @@ describe('audit client against an OTLP endpoint', { timeout: 60_000 }, () => {
   it('log(): rejects a record the count proves rejected, and one it leaves in doubt as unconfirmed', async () => {
     const events = Array.from({ length: 3 }, (_, i) => new SecurityEvent({ data: `e${i}` }));
     const [first, second, third] = events.map((e) => e.uuid) as [string, string, string];
-    const long = [{ field: 'audit.custom.note', message: 'x'.repeat(70_000) }];
-    // The first line alone is over the cap: the message names nobody ("... and 2 more").
-    server.responders = [partialWhere((uuid) => (uuid === second ? undefined : long))];
+    // The first line alone is over the cap: the message names nobody ("... and 2 more"). Lines are
+    // at most about 8 KiB since issues are capped, so a smaller cap makes this case.
+    const long = [{ field: 'audit.custom.note', message: 'x'.repeat(400) }];
+    const cap = 300;
+    server.responders = [partialWhere((uuid) => (uuid === second ? undefined : long), [], cap)];
     const results = await Promise.allSettled(events.map((e) => client.log(e)));
     const reasons = results.map((r) => (r.status === 'rejected' ? (r.reason as AuditDeliveryError) : undefined));
     for (const r of reasons) assert.ok(r instanceof AuditDeliveryUnconfirmedError && !r.rejected);
@@ -152,7 +154,7 @@ describe('audit client against an OTLP endpoint', { timeout: 60_000 }, () => {
       [first, second, third],
     );
 
-    server.responders = [partialWhere(() => long)];
+    server.responders = [partialWhere(() => long, [], cap)];
     await assert.rejects(client.log(new SecurityEvent({ data: 'alone' })), (e: unknown) => {
       assert.ok(e instanceof AuditDeliveryError && !(e instanceof AuditDeliveryUnconfirmedError));
       assert.equal(e.rejected, true);

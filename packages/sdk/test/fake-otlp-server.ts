@@ -75,6 +75,7 @@ export function status(code: number, message: string, headers: Record<string, st
 export function partialWhere(
   issuesOf: (uuid: string) => readonly ValidationIssue[] | undefined,
   sent: string[] = [],
+  maxLength?: number,
 ): Responder {
   return (req, res) => {
     const rejected: RecordRejection[] = [];
@@ -82,7 +83,7 @@ export function partialWhere(
       const issues = issuesOf(uuid);
       if (issues !== undefined) rejected.push({ index, uuid, issues });
     });
-    const errorMessage = formatRejectionMessage({ received: req.uuids.length, rejected });
+    const errorMessage = formatRejectionMessage({ received: req.uuids.length, rejected }, maxLength);
     sent.push(errorMessage);
     res
       .writeHead(200, { 'Content-Type': 'application/json' })

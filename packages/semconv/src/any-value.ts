@@ -62,6 +62,18 @@ export function anyValueToJson(value: AnyValue): JsonValue {
 /** A JSON object for a list of key/values (later duplicates win, as in most OTel backends). */
 export function keyValuesToJson(values: readonly KeyValue[]): { [key: string]: JsonValue } {
   const out: { [key: string]: JsonValue } = {};
-  for (const kv of values) out[kv.key] = anyValueToJson(kv.value);
+  for (const kv of values) setOwn(out, kv.key, anyValueToJson(kv.value));
   return out;
+}
+
+/**
+ * Sets `key` as an own property of a map built from received keys. `obj[key] = value` would, for
+ * the key `__proto__`, set the object's prototype instead (or do nothing, for a string value), and
+ * the key would be lost silently; every other key is an ordinary own property either way (readers
+ * check with `hasOwnProperty`, so `constructor` or `toString` are plain keys too).
+ */
+export function setOwn<T>(obj: { [key: string]: T }, key: string, value: T): void {
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
 }

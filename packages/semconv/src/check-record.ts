@@ -2,7 +2,7 @@
 
 import { isIP } from 'node:net';
 import { EVENT_KINDS, type AuditEventKind, type EventKindRules } from './event-types.js';
-import type { Issues } from './issues.js';
+import { quote, type Issues } from './issues.js';
 import { Attr, AttributeSuffix, StructuredAttr, Tenant } from './names.js';
 import {
   ENTRY_SUFFIXES,
@@ -50,7 +50,7 @@ export function checkRecord(rules: EventKindRules, f: Fields, data: string | und
     issues.add('body', `required for ${rules.name} (it is SAP \`data\`)`);
   }
   if (rules.clientAddress === 'optional' && f.ip !== undefined && isIP(f.ip) === 0) {
-    issues.add(Attr.ClientAddress, `"${f.ip}" is not a valid IPv4 or IPv6 address`);
+    issues.add(Attr.ClientAddress, `${quote(f.ip)} is not a valid IPv4 or IPv6 address`);
   }
   const listed = listedNames(rules, f, issues);
   if (listed !== NO_NAMES) {
@@ -109,7 +109,7 @@ function listedNames(rules: EventKindRules, f: Fields, issues: Issues): Iterable
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
     if (name.trim() === '') issues.add(`${Attr.AttributeNames}[${i}]`, 'must not be blank');
-    else if (seen.has(name)) issues.add(`${Attr.AttributeNames}[${i}]`, `duplicate attribute name "${name}"`);
+    else if (seen.has(name)) issues.add(`${Attr.AttributeNames}[${i}]`, `duplicate attribute name ${quote(name)}`);
     seen.add(name);
   }
   if (f.entries !== undefined) {
@@ -117,7 +117,7 @@ function listedNames(rules: EventKindRules, f: Fields, issues: Issues): Iterable
       if (!seen.has(name)) {
         issues.add(
           entryField(entry, entry.firstSuffix ?? 'value'),
-          `attribute "${name}" is not listed in ${Attr.AttributeNames}`,
+          `attribute ${quote(name)} is not listed in ${Attr.AttributeNames}`,
         );
       }
     }

@@ -26,6 +26,7 @@ export {
   anyValueToJson,
   anyValueTypeName,
   keyValuesToJson,
+  setOwn,
   type AnyValue,
   type KeyValue,
   type JsonValue,
@@ -78,4 +79,6 @@ export {
   type NgRecord,
   type NgRules,
 } from './ng-event.js';
+export { MALFORMED_TEXT, isWellFormedText, malformedTextField } from './text.js';
+export { MAX_QUOTED_LENGTH, capText, quote } from './issues.js';
 export { parseRetryAfter, parseHttpDate, MAX_RETRY_AFTER_MS } from './protocol/retry-after.js';

@@ -9,9 +9,10 @@ import {
   type EventKindRules,
   type SapMessageByKind,
 } from './event-types.js';
-import { Issues, type ValidationIssue } from './issues.js';
+import { Issues, quote, type ValidationIssue } from './issues.js';
 import { Attr } from './names.js';
 import { collect } from './read-attributes.js';
+import { MALFORMED_TEXT, malformedTextField } from './text.js';
 import type { Fields } from './record-fields.js';
 
 export { formatIssues, type ValidationIssue } from './issues.js';
@@ -61,13 +62,15 @@ export type AuditMappingResult = MappedAuditRecord | RejectedAuditRecord;
 export function mapAuditRecord(input: AuditRecordInput): AuditMappingResult {
   const issues = new Issues();
   const type = auditEventType(input.eventName);
+  const malformed = malformedTextField(input.attributes, input.body);
+  if (malformed !== undefined) issues.add(malformed, MALFORMED_TEXT);
   const f = collect(input.attributes, issues);
 
   if (f.uuid !== undefined && !isUuid(f.uuid)) {
-    issues.add(Attr.RecordUid, `"${f.uuid}" is not a UUID`);
+    issues.add(Attr.RecordUid, `${quote(f.uuid)} is not a UUID`);
   }
   if (type === undefined) {
-    issues.add('EventName', `unknown audit event "${input.eventName}"`);
+    issues.add('EventName', `unknown audit event ${quote(input.eventName)}`);
     return { ok: false, type, uuid: f.uuid, issues: issues.list };
   }
   const uuid = f.uuid ?? input.deriveUuid?.();

@@ -3,7 +3,7 @@
  * structured keys all land in one {@link Fields}. Whether the event kind uses them is checked later.
  */
 
-import type { AnyValue, KeyValue } from './any-value.js';
+import { setOwn, type AnyValue, type KeyValue } from './any-value.js';
 import { asBool, asNonBlankString, asString, asStringArray, asSubdomain } from './coerce.js';
 import type { Issues } from './issues.js';
 import { Attr, StructuredAttr } from './names.js';
@@ -210,7 +210,7 @@ function readIdOrCustom(fields: Fields, key: string, value: AnyValue, issues: Is
     fields.customDetails ??= {};
     if (k === '') issues.add(key, 'key must not be empty');
     else if (Object.prototype.hasOwnProperty.call(fields.customDetails, k)) issues.add(key, 'given more than once');
-    else fields.customDetails[k] = s;
+    else setOwn(fields.customDetails, k, s);
     return true;
   }
   return false;

@@ -1,8 +1,8 @@
 /** Readers for the structured form: AnyValue kvlist and array attributes. */
 
-import { anyValueToJson, anyValueTypeName, type AnyValue } from './any-value.js';
+import { anyValueToJson, anyValueTypeName, setOwn, type AnyValue } from './any-value.js';
 import { asKvList, asNonBlankString, asString } from './coerce.js';
-import type { Issues } from './issues.js';
+import { quote, type Issues } from './issues.js';
 import { StructuredAttr } from './names.js';
 import { putId, setEntry, setOnce, type AttributeEntry, type Fields } from './record-fields.js';
 import type { IdMap, SapDataSubject } from './sap-message.js';
@@ -49,7 +49,7 @@ export function readStructuredAttributes(fields: Fields, value: AnyValue, issues
       continue;
     }
     if (fields.entries.has(name)) {
-      issues.add(`${itemField}.name`, `duplicate attribute name "${name}"`);
+      issues.add(`${itemField}.name`, `duplicate attribute name ${quote(name)}`);
       continue;
     }
     names.push(name);
@@ -106,7 +106,7 @@ export function readCustomDetails(fields: Fields, value: AnyValue, issues: Issue
     if (Object.prototype.hasOwnProperty.call(fields.customDetails, kv.key)) {
       issues.add(`${StructuredAttr.CustomDetails}.${kv.key}`, 'given more than once');
     } else {
-      fields.customDetails[kv.key] = anyValueToJson(kv.value);
+      setOwn(fields.customDetails, kv.key, anyValueToJson(kv.value));
     }
   }
 }

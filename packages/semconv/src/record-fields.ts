@@ -1,6 +1,6 @@
 /** What one pass over a record's attributes collects, in either form, before the kind's rules apply. */
 
-import { anyValueTypeName, type AnyValue, type JsonValue } from './any-value.js';
+import { anyValueTypeName, setOwn, type AnyValue, type JsonValue } from './any-value.js';
 import { asString } from './coerce.js';
 import type { Issues } from './issues.js';
 import { Attr, AttributeSuffix, StructuredAttr } from './names.js';
@@ -143,7 +143,7 @@ export function putId(map: IdMap, mapField: string, key: string, value: AnyValue
     issues.add(field, 'given more than once');
     return;
   }
-  map[key] = s;
+  setOwn(map, key, s);
 }
 
 /** The map has at least one key (without allocating the key list). */

@@ -2,6 +2,7 @@ import type { SchemaObject } from 'ajv';
 import type { ConfigProblem } from './config/problems.js';
 import type { PipelineConsumer } from './model/consume.js';
 import type { RequestLimits } from './model/limits.js';
+import type { MemoryBudget } from './model/memory-budget.js';
 import type { SpooledRecord } from './model/spooled-record.js';
 import type { Logger } from './telemetry/logger.js';
 import type { Metrics } from './telemetry/metrics.js';
@@ -24,6 +25,11 @@ export interface ComponentContext {
    * Not created until the component creates it.
    */
   readonly stateDirectory: string;
+  /**
+   * The memory all receivers together may hold for requests in flight (`service.intake_memory_budget`),
+   * shared by every receiver of the process. Unset (tests): a receiver derives one of its own.
+   */
+  readonly intakeMemory?: MemoryBudget;
 }
 
 export interface Receiver {

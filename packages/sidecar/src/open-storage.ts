@@ -18,6 +18,11 @@ export function storagePaths(directory: string) {
 }
 
 /** The storage directory, opened and locked: the spool and the dead-letter store. */
+/** Memory the spool keeps of recently written records (the intake memory budget leaves it room). */
+export function spoolCacheBytes(maxSizeBytes: number): number {
+  return Math.min(64 * 1024 * 1024, Math.max(1024 * 1024, maxSizeBytes / 16));
+}
+
 export interface Storage {
   readonly directory: string;
   readonly spool: Spool;
@@ -90,7 +95,7 @@ export async function openStorage(config: ServiceConfig, options: OpenStorageOpt
       maxSizeBytes,
       segmentSizeBytes,
       fsync,
-      cacheBytes: options.tool ? 1024 * 1024 : Math.min(64 * 1024 * 1024, Math.max(1024 * 1024, maxSizeBytes / 16)),
+      cacheBytes: options.tool ? 1024 * 1024 : spoolCacheBytes(maxSizeBytes),
       consumers: config.exporters.map((e) => e.id),
       logger: logger.child({ component: 'spool' }),
       ...(options.observer === undefined ? {} : { observer: options.observer }),

@@ -7,8 +7,9 @@ import { ExporterQueue } from './delivery/exporter-queue.js';
 import type { ConsumeResult, PipelineConsumer, StoreMark, StoredSince } from './model/consume.js';
 import type { RetrievedRecord } from './model/local-record.js';
 import type { RecordLimits } from './model/limits.js';
+import { MemoryBudget } from './model/memory-budget.js';
 import type { LogsRequest } from './model/otlp-logs.js';
-import { openStorage, storagePaths, type Storage } from './open-storage.js';
+import { openStorage, spoolCacheBytes, storagePaths, type Storage } from './open-storage.js';
 import { AuditPipeline } from './pipeline/pipeline.js';
 import { SpoolSink } from './pipeline/spool-sink.js';
 import { replayDeadLetters, replayLimits, type ReplayFilter, type ReplayResult } from './replay/replay.js';
@@ -18,6 +19,7 @@ import { createLogger, type Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
 import { RateLimitedLog } from './telemetry/rate-limited.js';
 import { TelemetryServer } from './telemetry/server.js';
+import { deriveIntakeBudget } from './util/memory-limit.js';
 
 export interface StartOptions {
   readonly registry?: ComponentRegistry;
@@ -107,11 +109,19 @@ export class Service {
     storage.lock.onLost((reason) => this.fence(reason));
     const { spool, deadLetters } = storage;
 
+    const budget =
+      config.intakeMemoryBudget === 'auto'
+        ? deriveIntakeBudget(spoolCacheBytes(config.storage.maxSizeBytes))
+        : { bytes: config.intakeMemoryBudget, from: 'service.intake_memory_budget' };
+    const intakeMemory = new MemoryBudget(budget.bytes);
+    metrics.observeIntakeMemory(() => ({ limit: intakeMemory.limitBytes, inUse: intakeMemory.inUse() }));
+    logger.info({ bytes: budget.bytes, from: budget.from }, 'intake memory budget');
     const context = (id: string): ComponentContext => ({
       id,
       logger,
       metrics,
       stateDirectory: componentStateDirectory(storage.directory, id),
+      intakeMemory,
     });
     // Receivers are created and prepared (crash recovery against the spool) before any exporter
     // can deliver records and let the spool delete them; they start taking records last.

@@ -20,22 +20,29 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-/** An in-process sidecar: OTLP/HTTP on an ephemeral port, file exporter into a temp dir. */
-export async function startTestService(options: { http?: string } = {}): Promise<TestService> {
+/**
+ * An in-process sidecar: OTLP/HTTP on an ephemeral port, file exporter into a temp dir. `http`,
+ * `grpc` (enables gRPC) and `service` add YAML lines to those sections, indented already.
+ */
+export async function startTestService(
+  options: { http?: string; grpc?: string; service?: string } = {},
+): Promise<TestService> {
   const dir = await mkdtemp(join(tmpdir(), 'otel-audit-test-'));
+  const grpc = options.grpc === undefined ? '' : `      grpc:\n        endpoint: 127.0.0.1:0\n${options.grpc}\n`;
   const yaml = `receivers:
   otlp:
     protocols:
       http:
         endpoint: 127.0.0.1:0
 ${options.http ?? ''}
-exporters:
+${grpc}exporters:
   file:
     path: ${dir}/audit.jsonl
 extensions:
   storage:
     directory: ${dir}/spool
 service:
+${options.service ?? ''}
   pipelines:
     audit:
       receivers: [otlp]

@@ -40,8 +40,8 @@ const SUFFIX_FIELD: Readonly<Record<string, string>> = {
 };
 
 export function sdkFieldName(key: string, attributeNames: readonly string[]): string {
-  const exact = EXACT[key];
-  if (exact !== undefined) return exact;
+  // Own properties only: a key such as `__proto__` or `constructor` must not find Object's.
+  if (Object.hasOwn(EXACT, key)) return EXACT[key]!;
   let m = /^audit\.attribute\.names\[(\d+)\]$/.exec(key);
   if (m) return `attributes[${m[1]!}].name`;
   m = /^audit\.attachment\.(ids|names)\[(\d+)\]$/.exec(key);
@@ -51,7 +51,8 @@ export function sdkFieldName(key: string, attributeNames: readonly string[]): st
     const dot = key.lastIndexOf('.');
     const name = key.slice(Attr.AttributePrefix.length, dot);
     const i = attributeNames.indexOf(name);
-    const suffix = SUFFIX_FIELD[key.slice(dot + 1)] ?? key.slice(dot + 1);
+    const last = key.slice(dot + 1);
+    const suffix = Object.hasOwn(SUFFIX_FIELD, last) ? SUFFIX_FIELD[last]! : last;
     return i >= 0 ? `attributes[${i}].${suffix}` : `attributes(${name}).${suffix}`;
   }
   return key;

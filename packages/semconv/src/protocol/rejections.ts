@@ -1,3 +1,4 @@
+import { capText } from '../issues.js';
 import { formatIssues, type ValidationIssue } from '../map-record.js';
 
 /*
@@ -64,7 +65,7 @@ export function formatRejectionMessage(
   let out = `${rejected.length} of ${summary.received} log records rejected`;
   for (let i = 0; i < rejected.length; i++) {
     const r = rejected[i]!;
-    const line = `\nrecord ${r.index} uuid=${oneLine(r.uuid ?? '-')}: ${oneLine(formatIssues(r.issues))}`;
+    const line = `\nrecord ${r.index} uuid=${oneLine(capText(r.uuid ?? '-'))}: ${oneLine(formatIssues(r.issues))}`;
     if (out.length + line.length > maxLength) {
       out += `\n... and ${rejected.length - i} more (see the dead-letter store)`;
       break;

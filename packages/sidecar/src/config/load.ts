@@ -5,7 +5,7 @@ import { LOG_LEVELS } from '../telemetry/logger.js';
 import { expandEnv } from './env.js';
 import { ConfigError, formatPath, type ConfigProblem, type PathSegment } from './problems.js';
 import { DURATION_SCHEMA, ENDPOINT_SCHEMA, checkEndpointPort, validateSchema, type SchemaObject } from './schema.js';
-import { SIZE_SCHEMA } from './size.js';
+import { AUTO_OR_SIZE_SCHEMA, SIZE_SCHEMA } from './size.js';
 import { parseDuration, parseSize } from '../util/units.js';
 
 export interface ComponentConfig {
@@ -36,6 +36,8 @@ export interface ServiceConfig {
   };
   /** How long shutdown waits for exporters to finish batches in flight. */
   readonly shutdownTimeoutMs: number;
+  /** Memory the receivers may hold for requests in flight, in bytes; `auto`: derived from the memory limit. */
+  readonly intakeMemoryBudget: number | 'auto';
   readonly telemetry: {
     /** Metrics and health endpoint (`/metrics`, `/healthz`, `/readyz`); undefined turns it off. */
     readonly address: string | undefined;
@@ -49,6 +51,9 @@ export interface ServiceConfig {
   /** Receivers defined but not in the pipeline (tools such as `reconcile` use them). */
   readonly unusedReceivers?: readonly ComponentConfig[];
 }
+
+/** Smallest `service.intake_memory_budget` accepted. */
+const MIN_INTAKE_BUDGET = 4 * 1024 * 1024;
 
 const ID_PATTERN = '^[a-z][a-z0-9_]*(/[^/\\s]+)?$';
 /** Without `deadletter.max_size`, the dead letters may take this fraction of the spool's `max_size`. */
@@ -109,6 +114,7 @@ const rootSchema: SchemaObject = {
       required: ['pipelines'],
       properties: {
         shutdown_timeout: { ...DURATION_SCHEMA, default: '20s' },
+        intake_memory_budget: { ...AUTO_OR_SIZE_SCHEMA, default: 'auto' },
         telemetry: {
           type: 'object',
           additionalProperties: false,
@@ -155,6 +161,7 @@ interface RawRoot {
   };
   service: {
     shutdown_timeout: string;
+    intake_memory_budget: string;
     telemetry: { address?: string; logs: { level: (typeof LOG_LEVELS)[number] } };
     pipelines: Record<string, { receivers: string[]; exporters: string[] }>;
   };
@@ -242,6 +249,18 @@ export function parseConfig(text: string, options: ParseOptions): ServiceConfig 
       });
     }
   }
+  const budget = root.service?.intake_memory_budget;
+  if (
+    typeof budget === 'string' &&
+    budget !== 'auto' &&
+    problems.length === 0 &&
+    parseSize(budget) < MIN_INTAKE_BUDGET
+  ) {
+    problems.push({
+      path: 'service.intake_memory_budget',
+      message: 'must be auto or at least 4MiB: a smaller budget would refuse ordinary requests',
+    });
+  }
   const address = root.service?.telemetry?.address;
   if (typeof address === 'string' && new RegExp(String(ENDPOINT_SCHEMA['pattern'])).test(address)) {
     problems.push(...checkEndpointPort(address, 'service.telemetry.address'));
@@ -271,6 +290,8 @@ export function parseConfig(text: string, options: ParseOptions): ServiceConfig 
           : parseSize(root.extensions!.storage.deadletter.max_size),
     },
     shutdownTimeoutMs: parseDuration(root.service!.shutdown_timeout),
+    intakeMemoryBudget:
+      root.service!.intake_memory_budget === 'auto' ? 'auto' : parseSize(root.service!.intake_memory_budget),
     telemetry: { address, logs: root.service!.telemetry.logs },
     pipeline: { name: pipelineName, ...used },
   };

@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type SchemaObject } from 'ajv';
 import type { ConfigProblem, PathSegment } from './problems.js';
-import { SIZE_PATTERN } from './size.js';
+import { AUTO_OR_SIZE_PATTERN, SIZE_PATTERN } from './size.js';
 import { formatPath } from './problems.js';
 import { parseEndpoint } from '../util/endpoint.js';
 
@@ -67,6 +67,7 @@ function patternMessage(e: ErrorObject): string {
   if (pattern === ENDPOINT_SCHEMA['pattern']) return 'must be host:port (e.g. 127.0.0.1:4318 or [::1]:4318)';
   if (pattern === DURATION_SCHEMA['pattern']) return 'must be a duration such as 500ms, 5s, 2m or 1h';
   if (pattern === SIZE_PATTERN) return 'must be a size such as 1048576, 512KiB, 16MiB or 1GiB';
+  if (pattern === AUTO_OR_SIZE_PATTERN) return 'must be auto or a size such as 64MiB or 1GiB';
   return `must match ${pattern}`;
 }
 

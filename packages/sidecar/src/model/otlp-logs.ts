@@ -46,6 +46,12 @@ export interface LogRecord {
   traceId: string;
   spanId: string;
   eventName: string;
+  /**
+   * Set by the decoder when a string of the record is not valid UTF-8 (the protobuf decoder replaced
+   * its bad bytes): the field that holds it (an attribute key, `body`, `SeverityText`, `EventName`).
+   * The pipeline rejects such an audit record.
+   */
+  malformedField?: string;
 }
 
 export function newLogRecord(): LogRecord {

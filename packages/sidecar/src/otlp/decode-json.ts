@@ -1,4 +1,11 @@
-import { KeyValueList, type AnyValue, type KeyValue } from '@otel-audit/semconv';
+import {
+  KeyValueList,
+  malformedTextField,
+  MALFORMED_TEXT,
+  quote,
+  type AnyValue,
+  type KeyValue,
+} from '@otel-audit/semconv';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../model/limits.js';
 import {
   type InstrumentationScope,
@@ -8,7 +15,7 @@ import {
   type ResourceLogs,
   type ScopeLogs,
 } from '../model/otlp-logs.js';
-import { DecodeState, decoding, tooDeep, tooManyElements } from './decode-limits.js';
+import { DecodeState, decoding, tooDeep, tooManyElements, type DecodeMeter } from './decode-limits.js';
 import { OtlpDecodeError } from './errors.js';
 
 /**
@@ -16,8 +23,35 @@ import { OtlpDecodeError } from './errors.js';
  * keys, hex trace/span ids, 64-bit integers as decimal strings or numbers, enums as integers,
  * unknown keys ignored. Errors name the JSON path of the offending value.
  */
-export function decodeLogsRequestJson(text: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): LogsRequest {
-  return decoding(() => readRequest(text, new DecodeState(limits)));
+export function decodeLogsRequestJson(
+  text: string,
+  limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+  meter?: DecodeMeter,
+): LogsRequest {
+  return decoding(() => readRequest(text, new DecodeState(limits, meter)));
+}
+
+/**
+ * An upper bound of the memory `JSON.parse` takes for `body` (UTF-8), from one pass over its bytes:
+ * the text as a string (two bytes a character at worst) and per object, array, property, value and
+ * string what V8 allocates for it at most (measured on Node 20: an empty object costs 64 bytes with
+ * its slot, so `[{},{},...]` grows 21 times its size). Counting characters inside strings too only
+ * overestimates. JSON.parse builds the whole tree before any limit can be checked, so the receiver
+ * must know this before it parses.
+ */
+export function jsonParseCost(body: Uint8Array): number {
+  let containers = 0;
+  let colons = 0;
+  let commas = 0;
+  let quotes = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c === 0x7b || c === 0x5b) containers++;
+    else if (c === 0x3a) colons++;
+    else if (c === 0x2c) commas++;
+    else if (c === 0x22) quotes++;
+  }
+  return 2 * body.length + 64 * containers + 32 * colons + 16 * commas + 12 * quotes;
 }
 
 function readRequest(text: string, st: DecodeState): LogsRequest {
@@ -48,6 +82,8 @@ function asObject(v: unknown, path: string): Json {
 function kind(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `string ${quote(v)}`;
+  // What JSON.parse gives besides: numbers and booleans.
   return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`;
 }
 
@@ -78,7 +114,8 @@ function int32(v: unknown, path: string, signed: boolean): number {
   else fail(path, `expected an integer, got ${kind(v)}`);
   const min = signed ? -2147483648 : 0;
   const max = signed ? 2147483647 : 4294967295;
-  if (!Number.isInteger(n) || n < min || n > max) fail(path, `expected a ${signed ? '' : 'u'}int32, got ${v}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    fail(path, `expected a ${signed ? '' : 'u'}int32, got ${quote(String(v))}`);
   return n;
 }
 
@@ -89,7 +126,8 @@ function int64(v: unknown, path: string, signed: boolean): bigint {
   if (typeof v === 'string' && (signed ? INT_PATTERN : UINT_PATTERN).test(v)) n = BigInt(v);
   else if (typeof v === 'number' && Number.isInteger(v) && (signed || v >= 0)) n = BigInt(v);
   else fail(path, `expected a ${signed ? '' : 'non-negative '}64-bit integer (string or number), got ${kind(v)}`);
-  if (signed ? n !== BigInt.asIntN(64, n) : n !== BigInt.asUintN(64, n)) fail(path, `out of 64-bit range: ${v}`);
+  if (signed ? n !== BigInt.asIntN(64, n) : n !== BigInt.asUintN(64, n))
+    fail(path, `out of 64-bit range: ${quote(String(v))}`);
   return n;
 }
 
@@ -107,8 +145,7 @@ const HEX_PATTERN = /^[0-9a-fA-F]*$/;
 function hexId(v: unknown, path: string, bytes: number): string {
   const s = str(v, path);
   if (s === '') return '';
-  if (s.length !== bytes * 2 || !HEX_PATTERN.test(s))
-    fail(path, `expected ${bytes * 2} hex digits, got ${JSON.stringify(s)}`);
+  if (s.length !== bytes * 2 || !HEX_PATTERN.test(s)) fail(path, `expected ${bytes * 2} hex digits, got ${quote(s)}`);
   return s.toLowerCase();
 }
 
@@ -132,10 +169,18 @@ function readResourceLogs(v: unknown, path: string, st: DecodeState): ResourceLo
 
 function readResource(v: unknown, path: string, st: DecodeState): Resource {
   const o = asObject(v, path);
+  const attributes = keyValues(o['attributes'], `${path}.attributes`, 0, st);
+  refuseMalformed(attributes, `${path}.attributes`);
   return {
-    attributes: keyValues(o['attributes'], `${path}.attributes`, 0, st),
+    attributes,
     droppedAttributesCount: int32(o['droppedAttributesCount'], `${path}.droppedAttributesCount`, false),
   };
+}
+
+/** Resource and scope attributes are shared by many records: a lone surrogate there refuses the request. */
+function refuseMalformed(attributes: readonly KeyValue[], path: string): void {
+  const key = malformedTextField(attributes);
+  if (key !== undefined) fail(path, `attribute ${quote(key)} ${MALFORMED_TEXT}`);
 }
 
 function readScopeLogs(v: unknown, path: string, st: DecodeState): ScopeLogs {
@@ -151,10 +196,12 @@ function readScopeLogs(v: unknown, path: string, st: DecodeState): ScopeLogs {
 
 function readScope(v: unknown, path: string, st: DecodeState): InstrumentationScope {
   const o = asObject(v, path);
+  const attributes = keyValues(o['attributes'], `${path}.attributes`, 0, st);
+  refuseMalformed(attributes, `${path}.attributes`);
   return {
     name: str(o['name'], `${path}.name`),
     version: str(o['version'], `${path}.version`),
-    attributes: keyValues(o['attributes'], `${path}.attributes`, 0, st),
+    attributes,
     droppedAttributesCount: int32(o['droppedAttributesCount'], `${path}.droppedAttributesCount`, false),
   };
 }
@@ -213,7 +260,9 @@ function anyValue(v: unknown, path: string, depth: number, st: DecodeState): Any
   return null;
 }
 
-/** Attributes, array and kvlist values: at most {@link DecodeState.maxElements} entries each. */
+/** Attributes, array and kvlist values: at most {@link DecodeState.maxElements} entries each, metered. */
 function checkCount(v: unknown, path: string, st: DecodeState): void {
-  if (Array.isArray(v) && v.length > st.maxElements) throw tooManyElements(st.limits, path);
+  if (!Array.isArray(v)) return;
+  if (v.length > st.maxElements) throw tooManyElements(st.limits, path);
+  st.addElements(v.length);
 }

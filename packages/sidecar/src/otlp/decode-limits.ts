@@ -1,5 +1,22 @@
 import type { DecodeLimits } from '../model/limits.js';
-import { OtlpDecodeError, OtlpLimitError } from './errors.js';
+import { OtlpDecodeError, OtlpLimitError, OtlpMemoryError } from './errors.js';
+
+/**
+ * What decoding a request is estimated to cost in memory, in bytes, beyond the strings (which the
+ * receiver charges by the body's size): per log record (the record, its body value, what validating
+ * and storing it allocates) and per attribute, array or kvlist element (its object, slot and what
+ * a dead letter of it allocates). Upper bounds measured on Node 20 (see the receiver README).
+ */
+export const DECODE_COST = Object.freeze({ perRecord: 1024, perElement: 256 });
+
+/**
+ * Meters a decoding's estimated memory: `bytes` grows as records and elements are read; past
+ * `maxBytes` the decoder throws {@link OtlpMemoryError} at once, before it builds more.
+ */
+export interface DecodeMeter {
+  readonly maxBytes: number;
+  bytes: number;
+}
 
 /**
  * Hard cap on the attributes of one record, resource or scope and on the elements of one array or
@@ -50,25 +67,44 @@ export class DecodeState {
   private records = 0;
   private resources = 0;
   private scopes = 0;
+  private readonly meter: DecodeMeter;
 
-  constructor(readonly limits: DecodeLimits) {
+  constructor(
+    readonly limits: DecodeLimits,
+    meter: DecodeMeter = { maxBytes: Infinity, bytes: 0 },
+  ) {
     this.maxElements = maxElements(limits);
     this.maxContainers = maxContainers(limits);
+    this.meter = meter;
   }
 
   addRecords(n: number): void {
     this.records += n;
     if (this.records > this.limits.maxRecords) throw tooManyRecords(this.limits);
+    this.charge(n * DECODE_COST.perRecord);
+  }
+
+  /** `n` attributes, array or kvlist elements are about to be decoded. */
+  addElements(n: number): void {
+    this.charge(n * DECODE_COST.perElement);
+  }
+
+  private charge(bytes: number): void {
+    const meter = this.meter;
+    meter.bytes += bytes;
+    if (meter.bytes > meter.maxBytes) throw new OtlpMemoryError(meter.bytes);
   }
 
   addResourceLogs(n: number): void {
     this.resources += n;
     if (this.resources > this.maxContainers) throw tooManyContainers(this.limits, 'ResourceLogs');
+    this.charge(n * DECODE_COST.perElement);
   }
 
   addScopeLogs(n: number): void {
     this.scopes += n;
     if (this.scopes > this.maxContainers) throw tooManyContainers(this.limits, 'ScopeLogs');
+    this.charge(n * DECODE_COST.perElement);
   }
 }
 

@@ -9,7 +9,7 @@ import {
   type ResourceLogs,
   type ScopeLogs,
 } from '../model/otlp-logs.js';
-import { DecodeState, decoding, tooDeep, tooManyElements } from './decode-limits.js';
+import { DecodeState, decoding, tooDeep, tooManyElements, type DecodeMeter } from './decode-limits.js';
 import { OtlpDecodeError } from './errors.js';
 import { ProtoReader } from './proto-reader.js';
 
@@ -26,8 +26,12 @@ const T_LEN_3 = tag(3, LEN);
  * Decodes a binary `ExportLogsServiceRequest` (opentelemetry.proto.collector.logs.v1).
  * Hand-written for the receiver's hot path; tested against the official OTel JS encoder.
  */
-export function decodeLogsRequestProto(buf: Buffer, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): LogsRequest {
-  return decoding(() => readRequest(new ProtoReader(buf), new DecodeState(limits)));
+export function decodeLogsRequestProto(
+  buf: Buffer,
+  limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+  meter?: DecodeMeter,
+): LogsRequest {
+  return decoding(() => readRequest(new ProtoReader(buf), new DecodeState(limits, meter)));
 }
 
 function readRequest(r: ProtoReader, st: DecodeState): LogsRequest {
@@ -62,6 +66,7 @@ function readResourceLogs(r: ProtoReader, end: number, st: DecodeState): Resourc
     }
   }
   expectEnd(r, end);
+  refuseMalformed(r, 'a ResourceLogs (schema_url)');
   return out;
 }
 
@@ -72,6 +77,7 @@ function readResource(r: ProtoReader, end: number, st: DecodeState): Resource {
     switch (t) {
       case T_LEN_1:
         if (out.attributes.length >= st.maxElements) throw tooManyElements(st.limits, "a resource's attributes");
+        st.addElements(1);
         out.attributes.push(readKeyValue(r, r.delimitedEnd(), 0, st));
         break;
       case tag(2, 0):
@@ -82,6 +88,7 @@ function readResource(r: ProtoReader, end: number, st: DecodeState): Resource {
     }
   }
   expectEnd(r, end);
+  refuseMalformed(r, 'a resource');
   return out;
 }
 
@@ -105,6 +112,7 @@ function readScopeLogs(r: ProtoReader, end: number, st: DecodeState): ScopeLogs 
     }
   }
   expectEnd(r, end);
+  refuseMalformed(r, 'a ScopeLogs (schema_url)');
   return out;
 }
 
@@ -121,6 +129,7 @@ function readScope(r: ProtoReader, end: number, st: DecodeState): Instrumentatio
         break;
       case T_LEN_3:
         if (out.attributes.length >= st.maxElements) throw tooManyElements(st.limits, "a scope's attributes");
+        st.addElements(1);
         out.attributes.push(readKeyValue(r, r.delimitedEnd(), 0, st));
         break;
       case tag(4, 0):
@@ -131,6 +140,7 @@ function readScope(r: ProtoReader, end: number, st: DecodeState): Instrumentatio
     }
   }
   expectEnd(r, end);
+  refuseMalformed(r, 'an instrumentation scope');
   return out;
 }
 
@@ -153,6 +163,7 @@ function readLogRecord(r: ProtoReader, end: number, st: DecodeState): LogRecord 
     switch (t) {
       case T_ATTRIBUTES:
         if (out.attributes.length >= st.maxElements) throw tooManyElements(st.limits, "a log record's attributes");
+        st.addElements(1);
         out.attributes.push(readKeyValue(r, r.delimitedEnd(), 0, st));
         break;
       case T_TIME:
@@ -188,9 +199,25 @@ function readLogRecord(r: ProtoReader, end: number, st: DecodeState): LogRecord 
       default:
         r.skipField(t & 7, t >>> 3);
     }
+    if (r.malformed) {
+      r.malformed = false;
+      out.malformedField ??= malformedFieldOf(t, out);
+    }
   }
   expectEnd(r, end);
   return out;
+}
+
+/** The field of a record that the string just read belongs to. */
+function malformedFieldOf(t: number, record: LogRecord): string {
+  if (t === T_ATTRIBUTES) return record.attributes[record.attributes.length - 1]!.key;
+  if (t === T_BODY) return 'body';
+  return t === T_SEVERITY_TEXT ? 'SeverityText' : 'EventName';
+}
+
+/** Resource, scope and schema strings are shared by many records: invalid UTF-8 there refuses the request. */
+function refuseMalformed(r: ProtoReader, what: string): void {
+  if (r.malformed) throw new OtlpDecodeError(`${what} holds a string that is not valid UTF-8`);
 }
 
 function readKeyValue(r: ProtoReader, end: number, depth: number, st: DecodeState): KeyValue {
@@ -259,6 +286,7 @@ function readArray(r: ProtoReader, end: number, depth: number, st: DecodeState):
     const t = r.uint32();
     if (t === T_LEN_1) {
       if (values.length >= st.maxElements) throw tooManyElements(st.limits, 'an array value');
+      st.addElements(1);
       values.push(readAnyValue(r, r.delimitedEnd(), depth, st));
     } else r.skipField(t & 7, t >>> 3);
   }
@@ -273,6 +301,7 @@ function readKvList(r: ProtoReader, end: number, depth: number, st: DecodeState)
     const t = r.uint32();
     if (t === T_LEN_1) {
       if (values.length >= st.maxElements) throw tooManyElements(st.limits, 'a kvlist value');
+      st.addElements(1);
       values.push(readKeyValue(r, r.delimitedEnd(), depth, st));
     } else r.skipField(t & 7, t >>> 3);
   }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { OtlpDecodeError } from './errors.js';
 
 /** Protobuf wire types. */
@@ -14,6 +15,11 @@ const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padSt
  */
 export class ProtoReader {
   pos: number;
+  /**
+   * Set when a string or key read was not valid UTF-8 (it is returned with U+FFFD in place of the
+   * bad bytes); the decoder turns it into a rejection of the record, or of the request, and clears it.
+   */
+  malformed = false;
   private readonly view: DataView;
 
   constructor(
@@ -25,7 +31,11 @@ export class ProtoReader {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
-  /** A varint that must fit in 32 bits (tags, lengths, enums); larger values are truncated like protobuf does. */
+  /**
+   * A varint that must fit in 32 bits (tags, lengths, uint32 fields). A larger value is refused,
+   * not truncated: a length or tag of 2^32 or more cannot be meant, and losing its high bits would
+   * read the message wrongly.
+   */
   uint32(): number {
     const buf = this.buf;
     let pos = this.pos;
@@ -42,14 +52,9 @@ export class ProtoReader {
     value |= (b & 0x7f) << 21;
     if (b < 0x80) return this.done(pos, value);
     b = buf[pos++]!;
-    value |= (b & 0x0f) << 28;
-    if (b < 0x80) return this.done(pos, value >>> 0);
-    // Bytes 6..10 of a 64-bit varint (negative int32 values are sign-extended to 10 bytes).
-    for (let i = 0; i < 5; i++) {
-      if (pos >= this.end) break;
-      if (buf[pos++]! < 0x80) return this.done(pos, value >>> 0);
-    }
-    throw new OtlpDecodeError(`malformed varint at byte ${this.pos}`);
+    if (b < 0x10) return this.done(pos, (value | (b << 28)) >>> 0);
+    if (pos > this.end) throw new OtlpDecodeError(`truncated varint at byte ${this.pos}`);
+    throw new OtlpDecodeError(`varint at byte ${this.pos} does not fit in 32 bits`);
   }
 
   private done(pos: number, value: number): number {
@@ -58,8 +63,17 @@ export class ProtoReader {
     return value;
   }
 
+  /** int32 and enums: negative values come sign-extended to 10 bytes; the low 32 bits are the value. */
   int32(): number {
-    return this.uint32() | 0;
+    const start = this.pos;
+    let value = 0;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new OtlpDecodeError(`truncated varint at byte ${start}`);
+      const b = this.buf[this.pos++]!;
+      if (i < 5) value |= (b & 0x7f) << (7 * i);
+      if (b < 0x80) return value | 0;
+    }
+    throw new OtlpDecodeError(`malformed varint at byte ${start}`);
   }
 
   /** A varint as a signed 64-bit bigint (int64). */
@@ -77,8 +91,17 @@ export class ProtoReader {
     throw new OtlpDecodeError(`malformed varint at byte ${start}`);
   }
 
+  /** Any varint; not zero is true. */
   bool(): boolean {
-    return this.uint32() !== 0;
+    const start = this.pos;
+    let bits = 0;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new OtlpDecodeError(`truncated varint at byte ${start}`);
+      const b = this.buf[this.pos++]!;
+      bits |= b & 0x7f;
+      if (b < 0x80) return bits !== 0;
+    }
+    throw new OtlpDecodeError(`malformed varint at byte ${start}`);
   }
 
   fixed64(): bigint {
@@ -114,7 +137,9 @@ export class ProtoReader {
     const end = this.delimitedEnd();
     const start = this.pos;
     this.pos = end;
-    return decodeUtf8(this.buf, start, end);
+    const s = decodeUtf8(this.buf, start, end);
+    if (replaced(s, this.buf, start, end)) this.malformed = true;
+    return s;
   }
 
   /**
@@ -125,7 +150,12 @@ export class ProtoReader {
     const end = this.delimitedEnd();
     const start = this.pos;
     this.pos = end;
-    return internKey(this.buf, start, end);
+    const key = internKey(this.buf, start, end);
+    if (key === undefined) {
+      this.malformed = true;
+      return this.buf.toString('utf8', start, end);
+    }
+    return key;
   }
 
   bytes(): Uint8Array {
@@ -190,10 +220,18 @@ export class ProtoReader {
 /**
  * UTF-8 → string with Buffer's native slice decoder (building short strings in JS was measured
  * slower: the intermediate strings cost more in GC than the call saves). Invalid UTF-8 becomes
- * U+FFFD, as protobuf decoders in other languages do.
+ * U+FFFD here; `ProtoReader` notices and flags it (proto3 strings must be valid UTF-8).
  */
 export function decodeUtf8(buf: Buffer, start: number, end: number): string {
   return start === end ? '' : buf.toString('utf8', start, end);
+}
+
+/**
+ * Whether decoding replaced invalid UTF-8: only then does the text hold U+FFFD without the bytes
+ * being valid (a Latin-1 string, the usual case, cannot hold U+FFFD, and V8 knows that at once).
+ */
+function replaced(text: string, buf: Buffer, start: number, end: number): boolean {
+  return text.includes('\ufffd') && !isUtf8(buf.subarray(start, end));
 }
 
 const MAX_KEY_LENGTH = 64;
@@ -201,10 +239,14 @@ const MAX_KEYS = 4096;
 const keyCache = new Map<number, { bytes: Buffer; text: string }[]>();
 let cachedKeys = 0;
 
-function internKey(buf: Buffer, start: number, end: number): string {
+/** The key, or undefined when it is not valid UTF-8 (such keys are not cached). */
+function internKey(buf: Buffer, start: number, end: number): string | undefined {
   const len = end - start;
   if (len === 0) return '';
-  if (len > MAX_KEY_LENGTH) return buf.toString('utf8', start, end);
+  if (len > MAX_KEY_LENGTH) {
+    const text = buf.toString('utf8', start, end);
+    return replaced(text, buf, start, end) ? undefined : text;
+  }
   // A cheap bucket hash (length and three sample bytes); a byte compare decides.
   const h = len | (buf[end - 1]! << 8) | (buf[end - 2]! << 16) | (buf[start + (len >> 1)]! << 24);
   const bucket = keyCache.get(h);
@@ -212,6 +254,7 @@ function internKey(buf: Buffer, start: number, end: number): string {
     for (const e of bucket) if (e.bytes.length === len && sameBytes(buf, start, e.bytes)) return e.text;
   }
   const text = buf.toString('utf8', start, end);
+  if (replaced(text, buf, start, end)) return undefined;
   if (cachedKeys < MAX_KEYS) {
     const entry = { bytes: Buffer.from(buf.subarray(start, end)), text };
     if (bucket === undefined) keyCache.set(h, [entry]);

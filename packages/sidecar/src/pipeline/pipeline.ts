@@ -4,6 +4,7 @@ import {
   formatIssues,
   formatSapTime,
   keyValuesToJson,
+  MALFORMED_TEXT,
   mapAuditRecord,
   SplunkAttr,
   KeyValueList,
@@ -128,8 +129,9 @@ function eventNameOf(record: LogRecord): string | undefined {
   return name.startsWith(AUDIT_EVENT_PREFIX) ? name : undefined;
 }
 
-/** Problems with a record's size, or undefined when it is within the limits. */
+/** Problems with a record's size or its bytes, or undefined when it is within the limits. */
 function limitIssues(record: LogRecord, limits: RecordLimits): ValidationIssue[] | undefined {
+  if (record.malformedField !== undefined) return [{ field: record.malformedField, message: MALFORMED_TEXT }];
   const attributes = record.attributes;
   if (attributes.length > limits.maxAttributes) {
     return [

@@ -120,9 +120,25 @@ export class Metrics {
     this.retrievalCheckpoints.set(receiver, windowEnd);
   }
 
+  /** Requests refused for want of intake memory (see `MemoryBudget`). */
+  readonly receiverMemoryRefusals = new Counter({
+    name: 'otel_audit_receiver_memory_refusals_total',
+    help: 'OTLP requests refused because the intake memory budget was in use (reason busy: 429 / RESOURCE_EXHAUSTED with a retry delay) or because one request alone would need more than the budget (reason too_large: 413 / RESOURCE_EXHAUSTED).',
+    labelNames: ['receiver', 'protocol', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  private intakeMemory: (() => { limit: number; inUse: number }) | undefined;
+
+  /** What the intake memory gauges read. */
+  observeIntakeMemory(source: () => { limit: number; inUse: number }): void {
+    this.intakeMemory = source;
+  }
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'otel_audit_' });
     this.retrievalLagGauge();
+    this.intakeMemoryGauges();
     const sources = () => this.sources;
     new Gauge({
       name: 'otel_audit_spool_bytes',
@@ -206,6 +222,28 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         for (const e of sources()?.exporters() ?? []) this.set({ exporter: e.id }, e.failing ? 1 : 0);
+      },
+    });
+  }
+
+  private intakeMemoryGauges(): void {
+    const source = () => this.intakeMemory?.();
+    new Gauge({
+      name: 'otel_audit_receiver_memory_budget_bytes',
+      help: 'The intake memory budget: what all receivers together may hold for requests in flight (service.intake_memory_budget).',
+      registers: [this.registry],
+      collect() {
+        const m = source();
+        if (m) this.set(m.limit);
+      },
+    });
+    new Gauge({
+      name: 'otel_audit_receiver_memory_in_use_bytes',
+      help: 'Intake memory held by the requests in flight (bodies, decompressed bodies and the estimated cost of decoding and storing them).',
+      registers: [this.registry],
+      collect() {
+        const m = source();
+        if (m) this.set(m.inUse);
       },
     });
   }

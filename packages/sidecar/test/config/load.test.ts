@@ -116,6 +116,7 @@ describe('config loading', () => {
       deadLetterMaxBytes: 1024 ** 3 / 8,
     });
     assert.equal(c.shutdownTimeoutMs, 20_000);
+    assert.equal(c.intakeMemoryBudget, 'auto');
     assert.equal(c.telemetry.address, undefined);
   });
 
@@ -282,6 +283,33 @@ describe('storage sizes', () => {
       'extensions.storage.deadletter.max_size: must be a size such as 1048576, 512KiB, 16MiB or 1GiB',
     ]);
     assert.deepEqual(problems('    deadletter:\n      max_size: 0\n    reserve_size: 0'), []);
+  });
+});
+
+describe('service.intake_memory_budget', () => {
+  it('is auto or a size of at least 4MiB; gRPC timeouts have defaults', () => {
+    const yaml = (service: string) =>
+      `receivers:\n  otlp:\n    protocols:\n      grpc:\nexporters:\n  file:\n    path: a.jsonl\nservice:\n${service}\n  pipelines:\n    audit:\n      receivers: [otlp]\n      exporters: [file]\n`;
+    const parse = (service: string) => parseConfig(yaml(service), { source: 't', registry, env: {} });
+    const problems = (service: string) => {
+      try {
+        parse(service);
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+      }
+    };
+    assert.equal(parse('  intake_memory_budget: 96MiB').intakeMemoryBudget, 96 * 1024 * 1024);
+    assert.equal(parse('  intake_memory_budget: auto').intakeMemoryBudget, 'auto');
+    assert.deepEqual(problems('  intake_memory_budget: 1MiB'), [
+      'service.intake_memory_budget: must be auto or at least 4MiB: a smaller budget would refuse ordinary requests',
+    ]);
+    assert.deepEqual(problems('  intake_memory_budget: lots'), [
+      'service.intake_memory_budget: must be auto or a size such as 64MiB or 1GiB',
+    ]);
+    const grpc = (parse('').receivers[0]!.config as { protocols: { grpc: Record<string, unknown> } }).protocols.grpc;
+    assert.equal(grpc['idle_timeout'], '65s');
+    assert.equal(grpc['handshake_timeout'], '30s');
   });
 });
 

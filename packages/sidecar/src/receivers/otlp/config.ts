@@ -35,7 +35,12 @@ export interface OtlpHttpConfig extends ProtocolConfig {
   logs_url_path: string;
 }
 
-export type OtlpGrpcConfig = ProtocolConfig;
+export interface OtlpGrpcConfig extends ProtocolConfig {
+  /** A connection with no call for this long is closed (duration). */
+  idle_timeout: string;
+  /** A connection must complete the HTTP/2 preface and answer a ping within this (duration). */
+  handshake_timeout: string;
+}
 
 /** The `limits` section (snake_case, as in the file); see {@link RequestLimits}. */
 export interface ReceiverLimits {
@@ -120,7 +125,10 @@ export const otlpReceiverSchema: SchemaObject = {
         http: protocolSchema(DEFAULT_HTTP_ENDPOINT, {
           logs_url_path: { type: 'string', pattern: '^/', default: '/v1/logs' },
         }),
-        grpc: protocolSchema(DEFAULT_GRPC_ENDPOINT),
+        grpc: protocolSchema(DEFAULT_GRPC_ENDPOINT, {
+          idle_timeout: { ...DURATION_SCHEMA, default: '65s' },
+          handshake_timeout: { ...DURATION_SCHEMA, default: '30s' },
+        }),
       },
     },
     limits: {

@@ -1,7 +1,12 @@
 import { status } from '@grpc/grpc-js';
+import { capText } from '@otel-audit/semconv';
 import { BackpressureError, PermanentError } from '../../model/errors.js';
+import { MemoryBudgetTooSmallError, MemoryBusyError } from '../../model/memory-budget.js';
 import { OtlpLimitError } from '../../otlp/errors.js';
 import type { Logger } from '../../telemetry/logger.js';
+
+/** Longest error text a receiver answers with; the texts quote values capped already, this is the last guard. */
+const MAX_ERROR_MESSAGE_LENGTH = 2048;
 
 /** Retry-After for failures to store records that may pass (a disk error...). */
 const UNAVAILABLE_RETRY_MS = 1000;
@@ -42,7 +47,7 @@ export class ReceiverError extends Error {
     message: string,
     readonly retryAfterMs?: number,
   ) {
-    super(message);
+    super(capText(message, MAX_ERROR_MESSAGE_LENGTH));
     this.httpStatus = MAP[kind].http;
     this.grpcCode = MAP[kind].grpc;
   }
@@ -50,11 +55,19 @@ export class ReceiverError extends Error {
 
 export function toReceiverError(err: unknown, logger: Logger): ReceiverError {
   if (err instanceof ReceiverError) return err;
-  if (err instanceof OtlpLimitError) return new ReceiverError('too-large', err.message);
+  if (err instanceof OtlpLimitError || err instanceof MemoryBudgetTooSmallError)
+    return new ReceiverError('too-large', err.message);
   if (err instanceof PermanentError) return new ReceiverError('bad-request', err.message);
   if (err instanceof BackpressureError) return new ReceiverError('backpressure', err.message, err.retryAfterMs);
   // Not every RangeError is the client's fault (storage raises them too: buffer allocation, string
   // length), so they are not classified here; the decoders turn their own into OtlpDecodeError.
   logger.error({ err }, 'could not store received records; the client will retry');
   return new ReceiverError('unavailable', 'records could not be stored durably; retry later', UNAVAILABLE_RETRY_MS);
+}
+
+/** Why a request was refused for want of intake memory (the metric's `reason`), or undefined. */
+export function memoryRefusalReason(err: unknown): 'busy' | 'too_large' | undefined {
+  if (err instanceof MemoryBusyError) return 'busy';
+  if (err instanceof MemoryBudgetTooSmallError) return 'too_large';
+  return undefined;
 }

@@ -20,14 +20,15 @@ import {
   type RecordLimits,
   type RequestLimits,
 } from '../../model/limits.js';
-import { decodeLogsRequestProto } from '../../otlp/decode-proto.js';
+import type { MemoryBudget, MemoryLease } from '../../model/memory-budget.js';
 import { encodeExportResponse, encodeRetryInfo } from '../../otlp/encode-response.js';
 import { ProtoWriter } from '../../otlp/proto-writer.js';
 import { partialSuccessOf } from '../../otlp/partial-success.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { DRAIN_MS, type OtlpGrpcConfig } from './config.js';
-import { ReceiverError, toReceiverError } from './errors.js';
+import { memoryRefusalReason, ReceiverError, toReceiverError } from './errors.js';
+import { decodeBody, decompressBody } from './intake.js';
 import { BearerAuth, readTlsMaterial, watchTlsMaterial } from './security.js';
 import { parseDuration } from '../../util/units.js';
 import { formatEndpoint, parseEndpoint } from '../../util/endpoint.js';
@@ -40,6 +41,41 @@ const MAX_SEND_MESSAGE = 4 * 1024 * 1024;
 const MAX_CONCURRENT_STREAMS = 100;
 
 const identity = (b: Buffer): Buffer => b;
+
+/**
+ * A request message as it came over the wire, before decompression: grpc-js would decompress it
+ * itself, without a ratio limit and outside the memory budget, so the receiver takes that over
+ * (see {@link takeOverDecompression}) and decompresses it like an HTTP body.
+ */
+class WireMessage {
+  constructor(
+    /** `grpc-encoding` of a compressed message, `identity` otherwise. */
+    readonly encoding: string,
+    readonly bytes: Buffer,
+  ) {}
+}
+
+/** What grpc-js's server call does with each message; not in its typings (grpc-js 1.14). */
+interface DecompressingCall {
+  decompressMessage?: (message: Buffer, encoding: string) => Buffer | Promise<Buffer> | WireMessage;
+}
+
+/**
+ * Makes a grpc-js server call hand its request message over compressed: `decompressMessage` gets
+ * each message with its 5-byte prefix and the encoding to apply (`identity` when the message's
+ * compressed flag is clear). gzip and deflate are passed on as a {@link WireMessage}; other encodings
+ * go to grpc-js, which refuses them. False if grpc-js no longer works this way.
+ */
+function takeOverDecompression(call: unknown): boolean {
+  const c = call as DecompressingCall;
+  const original = c.decompressMessage;
+  if (typeof original !== 'function') return false;
+  c.decompressMessage = (message: Buffer, encoding: string) =>
+    encoding === 'gzip' || encoding === 'deflate' || encoding === 'identity'
+      ? new WireMessage(encoding, message.subarray(5))
+      : original.call(call, message, encoding);
+  return true;
+}
 
 /** A `google.rpc.Status` with RetryInfo, sent in the `grpc-status-details-bin` trailer. */
 function statusDetails(code: number, message: string, retryAfterMs: number): Buffer {
@@ -63,10 +99,11 @@ export class OtlpGrpcReceiver {
   constructor(
     private readonly id: string,
     private readonly config: OtlpGrpcConfig,
-    limits: RequestLimits,
+    private readonly limits: RequestLimits,
     private readonly consumer: LogsConsumer,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
+    private readonly memory: MemoryBudget,
   ) {
     this.decodeLimits = decodeLimitsOf(limits);
     this.recordLimits = recordLimitsOf(limits);
@@ -88,11 +125,22 @@ export class OtlpGrpcReceiver {
         'the changed TLS files are not a usable certificate and key; the gRPC receiver refuses new connections until they are',
       );
     }
+    const handshakeMs = parseDuration(this.config.handshake_timeout);
+    const pingAfterMs = Math.ceil((handshakeMs * 2) / 3);
     const server = new Server({
+      // The message as sent: grpc-js checks it against this before decompression (the receiver
+      // checks the decompressed size itself, see takeOverDecompression).
       'grpc.max_receive_message_length': this.config.max_request_body_size,
       'grpc.max_send_message_length': MAX_SEND_MESSAGE,
       'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
-      ...(this.auth === undefined ? {} : { interceptors: [this.authenticate(this.auth)] }),
+      // A connection with no call for idle_timeout is closed (GOAWAY), like HTTP's keep-alive
+      // timeout. Every connection is pinged pingAfterMs after it opens and then as often; one that
+      // has not completed the HTTP/2 preface, or does not answer, is closed handshake_timeout after
+      // it opened: silent, half-open and stalled connections cannot pile up.
+      'grpc.max_connection_idle_ms': parseDuration(this.config.idle_timeout),
+      'grpc.keepalive_time_ms': pingAfterMs,
+      'grpc.keepalive_timeout_ms': Math.max(1, handshakeMs - pingAfterMs),
+      interceptors: [this.intercept()],
     });
     const service = {
       Export: {
@@ -106,7 +154,7 @@ export class OtlpGrpcReceiver {
       },
     };
     const implementation: UntypedServiceImplementation = {
-      Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) =>
+      Export: (call: ServerUnaryCall<Buffer | WireMessage, Buffer>, callback: sendUnaryData<Buffer>) =>
         void this.export(call, callback),
     };
     server.addService(service, implementation);
@@ -159,17 +207,26 @@ export class OtlpGrpcReceiver {
   }
 
   /**
-   * Checks the token on the request's metadata, before grpc-js reads the message: an unauthenticated
-   * caller cannot make the server buffer (and decompress) request bodies.
+   * Takes over the decompression of each call's message (see {@link takeOverDecompression}) and
+   * checks the token on the request's metadata, before grpc-js reads the message: an
+   * unauthenticated caller cannot make the server buffer (and decompress) request bodies.
    */
-  private authenticate(auth: BearerAuth): ServerInterceptor {
-    return (_method, call) =>
-      new ServerInterceptingCall(call, {
+  private intercept(): ServerInterceptor {
+    let warned = false;
+    return (_method, call) => {
+      if (!takeOverDecompression(call) && !warned) {
+        warned = true;
+        this.logger.error(
+          'this version of @grpc/grpc-js does not let the receiver decompress messages itself: compressed gRPC messages are decompressed without max_decompression_ratio and outside the intake memory budget',
+        );
+      }
+      const auth = this.auth;
+      return new ServerInterceptingCall(call, {
         start: (next) =>
           next({
             onReceiveMetadata: (metadata, pass) => {
               const authorization = metadata.get('authorization')[0];
-              if (auth.accepts(typeof authorization === 'string' ? authorization : undefined)) {
+              if (auth === undefined || auth.accepts(typeof authorization === 'string' ? authorization : undefined)) {
                 pass(metadata);
                 return;
               }
@@ -179,17 +236,27 @@ export class OtlpGrpcReceiver {
             },
           }),
       });
+    };
   }
 
-  private async export(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): Promise<void> {
+  private async export(
+    call: ServerUnaryCall<Buffer | WireMessage, Buffer>,
+    callback: sendUnaryData<Buffer>,
+  ): Promise<void> {
     const started = performance.now();
     let code = 'OK';
+    const lease = this.memory.lease();
     try {
-      const request = decodeLogsRequestProto(call.request, this.decodeLimits);
+      const body = await this.messageOf(call.request, lease);
+      const request = decodeBody('protobuf', body, this.decodeLimits, lease);
       const result = await this.consumer.consume(request, this.recordLimits);
       callback(null, encodeExportResponse('protobuf', partialSuccessOf(result)));
     } catch (err) {
       const e = toReceiverError(err, this.logger);
+      const memory = memoryRefusalReason(err);
+      if (memory !== undefined) {
+        this.metrics.receiverMemoryRefusals.inc({ receiver: this.id, protocol: 'grpc', reason: memory });
+      }
       code = grpcStatusName(e);
       const metadata = new Metadata();
       if (e.retryAfterMs !== undefined)
@@ -197,12 +264,23 @@ export class OtlpGrpcReceiver {
       const error: Partial<ServiceError> = { code: e.grpcCode, details: e.message, metadata };
       callback(error);
     } finally {
+      lease.release();
       this.metrics.receiverRequests.inc({ receiver: this.id, protocol: 'grpc', status: code });
       this.metrics.receiverRequestDuration.observe(
         { receiver: this.id, protocol: 'grpc' },
         (performance.now() - started) / 1000,
       );
     }
+  }
+
+  /** The decompressed request message, its memory taken from the lease (grpc-js holds it already). */
+  private async messageOf(message: Buffer | WireMessage, lease: MemoryLease): Promise<Buffer> {
+    const bytes = message instanceof WireMessage ? message.bytes : message;
+    lease.take(bytes.length, `a message of ${bytes.length} bytes`);
+    if (!(message instanceof WireMessage) || message.encoding === 'identity') return bytes;
+    const compression = message.encoding === 'gzip' ? 'gzip' : 'deflate';
+    const { max_request_body_size: maxBody } = this.config;
+    return decompressBody(bytes, compression, maxBody, this.limits.maxDecompressionRatio, lease);
   }
 }
 

@@ -1,8 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
-import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import type { LogsConsumer } from '../../model/consume.js';
 import {
   decodeLimitsOf,
@@ -11,21 +9,18 @@ import {
   type RecordLimits,
   type RequestLimits,
 } from '../../model/limits.js';
-import type { LogsRequest } from '../../model/otlp-logs.js';
-import { decodeLogsRequestJson } from '../../otlp/decode-json.js';
-import { decodeLogsRequestProto } from '../../otlp/decode-proto.js';
+import { quote } from '@otel-audit/semconv';
+import type { MemoryBudget, MemoryLease } from '../../model/memory-budget.js';
 import { CONTENT_TYPE, encodeExportResponse, encodeStatus, type OtlpEncoding } from '../../otlp/encode-response.js';
 import { partialSuccessOf } from '../../otlp/partial-success.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { DRAIN_MS, type OtlpHttpConfig } from './config.js';
-import { ReceiverError, toReceiverError } from './errors.js';
+import { memoryRefusalReason, ReceiverError, toReceiverError } from './errors.js';
+import { decodeBody, decompressBody } from './intake.js';
 import { BearerAuth, readTlsMaterial, watchTlsMaterial } from './security.js';
 import { addressOf } from '../../util/endpoint.js';
 import { listen } from '../../util/listen.js';
-
-const gunzipAsync = promisify<InputType, ZlibOptions, Buffer>(gunzip);
-const inflateAsync = promisify<InputType, ZlibOptions, Buffer>(inflate);
 
 /**
  * An oversized upload is read and thrown away up to this multiple of the limit before the 413 goes
@@ -52,6 +47,7 @@ export class OtlpHttpReceiver {
     private readonly consumer: LogsConsumer,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
+    private readonly memory: MemoryBudget,
   ) {
     this.maxBody = config.max_request_body_size;
     this.decodeLimits = decodeLimitsOf(limits);
@@ -106,17 +102,18 @@ export class OtlpHttpReceiver {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     let encoding: OtlpEncoding = 'json';
+    const lease = this.memory.lease();
     try {
       const path = (req.url ?? '/').split('?', 1)[0];
       if (path !== this.config.logs_url_path) {
         throw new ReceiverError(
           'not-found',
-          `not found: ${path ?? ''}; OTLP logs are accepted at ${this.config.logs_url_path}`,
+          `not found: ${quote(path ?? '')}; OTLP logs are accepted at ${this.config.logs_url_path}`,
         );
       }
       if (req.method !== 'POST') {
         res.setHeader('Allow', 'POST');
-        throw new ReceiverError('method', `method ${req.method ?? ''} not allowed, supported: [POST]`);
+        throw new ReceiverError('method', `method ${quote(req.method ?? '')} not allowed, supported: [POST]`);
       }
       if (this.auth !== undefined && !this.auth.accepts(req.headers.authorization)) {
         res.setHeader('WWW-Authenticate', 'Bearer');
@@ -127,22 +124,27 @@ export class OtlpHttpReceiver {
       if (requestEncoding === undefined) {
         throw new ReceiverError(
           'media-type',
-          `unsupported content type ${JSON.stringify(req.headers['content-type'] ?? '')}, supported: [application/x-protobuf, application/json]`,
+          `unsupported content type ${quote(req.headers['content-type'] ?? '')}, supported: [application/x-protobuf, application/json]`,
         );
       }
       encoding = requestEncoding;
-      const body = await this.readBody(req);
-      const request = this.decode(encoding, body);
+      const body = await this.readBody(req, lease);
+      const request = decodeBody(encoding, body, this.decodeLimits, lease);
       const result = await this.consumer.consume(request, this.recordLimits);
       this.reply(res, 200, encoding, encodeExportResponse(encoding, partialSuccessOf(result)));
     } catch (err) {
       const e = toReceiverError(err, this.logger);
+      const memory = memoryRefusalReason(err);
+      if (memory !== undefined) {
+        this.metrics.receiverMemoryRefusals.inc({ receiver: this.id, protocol: 'http', reason: memory });
+      }
       // After a refused upload the rest of its body may still be in flight: do not reuse the connection.
-      if (e.httpStatus === 413) res.setHeader('Connection', 'close');
+      if (e.httpStatus === 413 || (memory !== undefined && !req.complete)) res.setHeader('Connection', 'close');
       if (e.retryAfterMs !== undefined)
         res.setHeader('Retry-After', String(Math.max(1, Math.ceil(e.retryAfterMs / 1000))));
       this.reply(res, e.httpStatus, encoding, encodeStatus(encoding, e.grpcCode, e.message));
     } finally {
+      lease.release();
       this.metrics.receiverRequestDuration.observe(
         { receiver: this.id, protocol: 'http' },
         (performance.now() - started) / 1000,
@@ -159,13 +161,16 @@ export class OtlpHttpReceiver {
     res.end(body);
   }
 
-  /** Reads the body, refusing it (413) as soon as it exceeds the limit; decompresses with bounds. */
-  private async readBody(req: IncomingMessage): Promise<Buffer> {
+  /**
+   * Reads the body, refusing it (413) as soon as it exceeds the limit, taking its memory from the
+   * lease before it is read (or as it arrives, without a Content-Length); decompresses with bounds.
+   */
+  private async readBody(req: IncomingMessage, lease: MemoryLease): Promise<Buffer> {
     const compression = (req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
     if (compression !== 'identity' && compression !== 'gzip' && compression !== 'deflate') {
       throw new ReceiverError(
         'media-type',
-        `unsupported content encoding ${JSON.stringify(compression)}, supported: [gzip, deflate]`,
+        `unsupported content encoding ${quote(compression)}, supported: [gzip, deflate]`,
       );
     }
     const declared = Number(req.headers['content-length'] ?? NaN);
@@ -173,38 +178,30 @@ export class OtlpHttpReceiver {
       await discard(req, this.maxBody * DISCARD_FACTOR);
       throw this.tooLarge(`request body of ${declared} bytes`);
     }
-    const raw = await readLimited(req, this.maxBody, Number.isFinite(declared) ? declared : undefined);
+    const known = Number.isFinite(declared);
+    let raw: Buffer | undefined;
+    try {
+      if (known) lease.take(declared, `a request body of ${declared} bytes`);
+      raw = await readLimited(
+        req,
+        this.maxBody,
+        known ? declared : undefined,
+        known ? undefined : (bytes) => lease.take(bytes, 'the request body'),
+      );
+    } catch (err) {
+      await discard(req, this.maxBody * DISCARD_FACTOR);
+      throw err;
+    }
     if (raw === undefined) {
       await discard(req, this.maxBody * DISCARD_FACTOR);
       throw this.tooLarge('request body');
     }
     if (compression === 'identity') return raw;
-    // Bounded by the size limit and by the ratio limit, whichever is smaller (decompression bombs).
-    const limit = Math.min(this.maxBody, Math.max(64 * 1024, raw.length * this.limits.maxDecompressionRatio));
-    try {
-      const opts = { maxOutputLength: limit };
-      return await (compression === 'gzip' ? gunzipAsync(raw, opts) : inflateAsync(raw, opts));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        throw limit < this.maxBody
-          ? new ReceiverError(
-              'too-large',
-              `body decompresses to more than ${this.limits.maxDecompressionRatio} times its size (max_decompression_ratio)`,
-            )
-          : this.tooLarge('decompressed body');
-      }
-      throw new ReceiverError('bad-request', `cannot decompress ${compression} body: ${(err as Error).message}`);
-    }
+    return decompressBody(raw, compression, this.maxBody, this.limits.maxDecompressionRatio, lease);
   }
 
   private tooLarge(what: string): ReceiverError {
     return new ReceiverError('too-large', `${what} exceeds the limit of ${this.maxBody} bytes`);
-  }
-
-  private decode(encoding: OtlpEncoding, body: Buffer): LogsRequest {
-    return encoding === 'protobuf'
-      ? decodeLogsRequestProto(body, this.decodeLimits)
-      : decodeLogsRequestJson(body.toString('utf8'), this.decodeLimits);
   }
 }
 
@@ -219,7 +216,8 @@ function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
 /** Reads and drops the rest of a request body, up to `budget` bytes; resolves at its end or when the budget is spent. */
 function discard(req: IncomingMessage, budget: number): Promise<void> {
   return new Promise((resolve) => {
-    if (req.complete) {
+    // A request the client broke off has emitted its last event already.
+    if (req.complete || req.destroyed) {
       resolve();
       return;
     }
@@ -245,22 +243,40 @@ function discard(req: IncomingMessage, budget: number): Promise<void> {
 
 /**
  * The request body, or undefined once it grows past `limit` (what was read is dropped at once,
- * so an oversized upload costs no more memory than the limit).
+ * so an oversized upload costs no more memory than the limit). `charge` is called with each
+ * chunk's size before it is kept; if it throws, reading stops and the promise rejects with that.
  */
-function readLimited(req: IncomingMessage, limit: number, declared: number | undefined): Promise<Buffer | undefined> {
+function readLimited(
+  req: IncomingMessage,
+  limit: number,
+  declared: number | undefined,
+  charge?: (bytes: number) => void,
+): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let over = false;
+    const stop = () => {
+      over = true;
+      chunks.length = 0;
+      req.off('data', onData);
+    };
     const onData = (chunk: Buffer) => {
       if (over) return;
       size += chunk.length;
       if (size > limit) {
-        over = true;
-        chunks.length = 0;
-        req.off('data', onData);
+        stop();
         resolve(undefined);
         return;
+      }
+      if (charge !== undefined) {
+        try {
+          charge(chunk.length);
+        } catch (err) {
+          stop();
+          reject(err);
+          return;
+        }
       }
       chunks.push(chunk);
     };
@@ -270,6 +286,9 @@ function readLimited(req: IncomingMessage, limit: number, declared: number | und
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, declared === size ? declared : size));
     });
     req.on('error', reject);
-    req.on('aborted', () => reject(new ReceiverError('bad-request', 'request aborted by the client')));
+    const aborted = () => reject(new ReceiverError('bad-request', 'request aborted by the client'));
+    req.on('aborted', aborted);
+    // Without 'end', a closed request was broken off (the promise is settled already otherwise).
+    req.on('close', aborted);
   });
 }

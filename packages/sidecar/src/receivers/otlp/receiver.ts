@@ -1,5 +1,7 @@
 import type { ComponentContext, Receiver } from '../../component.js';
 import type { LogsConsumer } from '../../model/consume.js';
+import { MemoryBudget } from '../../model/memory-budget.js';
+import { deriveIntakeBudget } from '../../util/memory-limit.js';
 import { requestLimitsOf, type OtlpReceiverConfig } from './config.js';
 import { OtlpGrpcReceiver } from './grpc-receiver.js';
 import { OtlpHttpReceiver } from './http-receiver.js';
@@ -20,8 +22,13 @@ export class OtlpReceiver implements Receiver {
     this.logger = ctx.logger.child({ receiver: ctx.id });
     const { http, grpc } = config.protocols;
     const limits = requestLimitsOf(config.limits);
-    this.http = http ? new OtlpHttpReceiver(ctx.id, http, limits, consumer, this.logger, ctx.metrics) : undefined;
-    this.grpc = grpc ? new OtlpGrpcReceiver(ctx.id, grpc, limits, consumer, this.logger, ctx.metrics) : undefined;
+    const memory = ctx.intakeMemory ?? new MemoryBudget(deriveIntakeBudget(0).bytes);
+    this.http = http
+      ? new OtlpHttpReceiver(ctx.id, http, limits, consumer, this.logger, ctx.metrics, memory)
+      : undefined;
+    this.grpc = grpc
+      ? new OtlpGrpcReceiver(ctx.id, grpc, limits, consumer, this.logger, ctx.metrics, memory)
+      : undefined;
   }
 
   async start(): Promise<void> {
