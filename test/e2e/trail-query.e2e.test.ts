@@ -5,12 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { jsonRows, otelAudit } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
 import { fileExporterConfig, START, trailRecords, writeTrail, type TrailRecord } from '../support/trail-fixture.js';
+import { rotatedNames } from '../support/rotated.js';
 
 const N = 1200;
 const uuids = (rows: Record<string, unknown>[]) => rows.map((r) => r['message_uuid'] as string);
@@ -35,7 +36,7 @@ describe('otel-audit query and report', { timeout: 180_000 }, () => {
     ({ dir, cleanup } = await tempDir('otel-audit-trail-'));
     records = trailRecords(N);
     await writeTrail(fileExporterConfig(join(dir, 'audit.jsonl')), records);
-    const rotated = (await readdir(dir)).filter((n) => /^audit-.*\.jsonl$/.test(n)).sort();
+    const rotated = await rotatedNames(dir);
     assert.ok(rotated.length >= 10, `rotated files: ${rotated.length}`);
     execFileSync('gzip', [join(dir, rotated[0]!)]);
     await writeFile(

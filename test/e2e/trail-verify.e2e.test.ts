@@ -4,12 +4,13 @@
  * the file and line of the first change.
  */
 import assert from 'node:assert/strict';
-import { cp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { cp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { otelAudit } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
 import { fileExporterConfig, trailRecords, writeTrail } from '../support/trail-fixture.js';
+import { rotatedNames } from '../support/rotated.js';
 
 const UNCHAINED = 30;
 const N = 600;
@@ -38,7 +39,7 @@ describe('otel-audit verify', { timeout: 120_000 }, () => {
     );
     await writeTrail(fileExporterConfig(path, { chain }), records.slice(UNCHAINED, UNCHAINED + N / 2));
     await writeTrail(fileExporterConfig(path, { chain }), records.slice(UNCHAINED + N / 2));
-    rotated = (await readdir(trail)).filter((n) => /^audit-.*\.jsonl$/.test(n)).sort();
+    rotated = await rotatedNames(trail);
     assert.ok(rotated.length >= 8, `rotated files: ${rotated.length}`);
   });
   after(async () => {

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { otelAudit } from '../support/cli.js';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import {
 import { SecurityEvent } from '@otel-audit/sdk';
 import { startSidecar, type SidecarProcess } from '../support/sidecar-process.js';
 import { tempDir } from '../support/tmp.js';
+import { rotatedNames } from '../support/rotated.js';
 
 const TOTAL = 50_000;
 const BATCH = 500;
@@ -58,7 +59,7 @@ function records(n: number): { uuids: string[]; records: ReadableLogRecord[] } {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function trailLines(dir: string): Promise<string[]> {
-  const names = (await readdir(dir)).filter((n) => /^audit-.*\.jsonl$/.test(n)).sort();
+  const names = await rotatedNames(dir);
   const texts = await Promise.all([...names, 'audit.jsonl'].map((n) => readFile(join(dir, n), 'utf8')));
   return texts
     .join('')

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { GENESIS_PREV, lineHash, parseLink } from '../../../src/exporters/file/chain.js';
 import { parseCheckpointText, readCheckpointNotes } from '../../../src/exporters/file/checkpoints.js';
 import type { FileExporterConfig } from '../../../src/exporters/file/config.js';
 import { FileExporter } from '../../../src/exporters/file/file-exporter.js';
 import { generateNoteKeys, openNote, parseVerifier } from '../../../src/exporters/file/signed-note.js';
+import { rotatedFiles } from '../../../src/exporters/file/rotating-file.js';
 import { trailOf } from '../../../src/exporters/file/trail-files.js';
 import { verifyTrail } from '../../../src/exporters/file/verify-trail.js';
 import type { SpooledRecord } from '../../../src/model/spooled-record.js';
@@ -107,7 +108,7 @@ describe('file exporter chain and checkpoints', () => {
       assert.deepEqual(opened.verifiedBy, ['chain-test']);
       return parseCheckpointText(opened.text);
     });
-    const rotatedNames = (await readdir(dir)).filter((n) => n.startsWith('audit-')).sort();
+    const rotatedNames = rotatedFiles(join(dir, 'audit.jsonl'), await readdir(dir)).map((f) => basename(f));
     assert.deepEqual(
       cps.filter((c) => c.rotated !== undefined).map((c) => c.rotated),
       rotatedNames,
