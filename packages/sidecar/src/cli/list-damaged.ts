@@ -1,9 +1,8 @@
 import { defaultRegistry, type ComponentRegistry } from '../components.js';
-import { ConfigError, formatProblem } from '../config/problems.js';
 import { storagePaths } from '../open-storage.js';
 import { readDamageJournal, type SpoolLoss } from '../spool/damage.js';
 import { inspectSpool } from '../spool/inspect.js';
-import { loadConfig } from './load.js';
+import { loadConfigOrReport } from './load.js';
 
 interface Listed {
   readonly time: string;
@@ -76,14 +75,8 @@ export async function listDamagedCommand(
   file: string | undefined,
   registry: ComponentRegistry = defaultRegistry(),
 ): Promise<number> {
-  let config;
-  try {
-    config = await loadConfig(file, registry);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const p of err.problems) process.stderr.write(`${formatProblem(err.source, p)}\n`);
-    return 2;
-  }
+  const config = await loadConfigOrReport(file, registry);
+  if (config === undefined) return 2;
   const queue = storagePaths(config.storage.directory).queue;
   const journal = (await readDamageJournal(queue)).map(fromJournal);
   const seen = new Set<string>();

@@ -1,5 +1,4 @@
 import type { ComponentConfig, ServiceConfig } from '../config/load.js';
-import { ConfigError, formatProblem } from '../config/problems.js';
 import { tlsAgentOptions } from '../http/tls-client.js';
 import { SYSTEM_ID_ATTRIBUTE } from '../model/local-record.js';
 import { startTime, type RetrievalConfig } from '../receivers/sap-auditlog-retrieval/config.js';
@@ -9,7 +8,7 @@ import { TokenBucket } from '../receivers/sap-auditlog-retrieval/token-bucket.js
 import { AUDITLOG_RETRIEVAL_API, CredentialsError, resolveCredentials } from '../sap/credentials.js';
 import { readTrail, trailOf } from '../exporters/file/trail-files.js';
 import { parseDuration } from '../util/units.js';
-import { loadConfig } from './load.js';
+import { loadConfigOrReport } from './load.js';
 
 export interface ReconcileOptions {
   /** RFC 3339 or a duration before now (`24h`, `7d`); default 24h. */
@@ -60,14 +59,8 @@ function lower(v: unknown): string | undefined {
  * and those SAP has that we do not know; exit 1 when any is missing at SAP.
  */
 export async function reconcileCommand(file: string, options: ReconcileOptions): Promise<number> {
-  let config: ServiceConfig;
-  try {
-    config = await loadConfig(file);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const p of err.problems) process.stderr.write(`${formatProblem(err.source, p)}\n`);
-    return 2;
-  }
+  const config = await loadConfigOrReport(file);
+  if (config === undefined) return 2;
   const sap = config.exporters.filter((e) => e.type === 'sap_auditlog');
   if (sap.length === 0) return fail(`the pipeline of ${file} has no sap_auditlog exporter: nothing to reconcile`);
   const trails = config.exporters.filter((e) => e.type === 'file').map((e) => (e.config as { path: string }).path);

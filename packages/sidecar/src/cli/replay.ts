@@ -1,11 +1,10 @@
 import { defaultRegistry, type ComponentRegistry } from '../components.js';
-import { ConfigError, formatProblem } from '../config/problems.js';
 import { openStorage } from '../open-storage.js';
 import { replayDeadLetters, replayLimits, type ReplayFilter, type ReplayResult } from '../replay/replay.js';
 import { requestReplay } from '../replay/replay-requests.js';
 import { lockHolder } from '../storage/lock.js';
 import { createLogger } from '../telemetry/logger.js';
-import { loadConfig } from './load.js';
+import { loadConfigOrReport } from './load.js';
 
 /**
  * `otel-audit replay`: re-sends dead letters once their cause is fixed. With a sidecar running on
@@ -17,14 +16,8 @@ export async function replayCommand(
   filter: ReplayFilter,
   registry: ComponentRegistry = defaultRegistry(),
 ): Promise<number> {
-  let config;
-  try {
-    config = await loadConfig(file, registry);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const p of err.problems) process.stderr.write(`${formatProblem(err.source, p)}\n`);
-    return 2;
-  }
+  const config = await loadConfigOrReport(file, registry);
+  if (config === undefined) return 2;
   if (filter.reason !== undefined) {
     try {
       new RegExp(filter.reason);

@@ -1,23 +1,16 @@
-import { ConfigError, formatProblem } from '../config/problems.js';
 import type { ComponentRegistry } from '../components.js';
 import { defaultRegistry } from '../components.js';
 import { Service } from '../service.js';
 import { createLogger } from '../telemetry/logger.js';
-import { loadConfig } from './load.js';
+import { loadConfigOrReport } from './load.js';
 
 /** Runs until SIGTERM/SIGINT, then shuts down cleanly (stop accepting, finish in-flight work). */
 export async function runCommand(
   file: string | undefined,
   registry: ComponentRegistry = defaultRegistry(),
 ): Promise<number> {
-  let config;
-  try {
-    config = await loadConfig(file, registry);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const p of err.problems) process.stderr.write(`${formatProblem(err.source, p)}\n`);
-    return 2;
-  }
+  const config = await loadConfigOrReport(file, registry);
+  if (config === undefined) return 2;
   const logger = createLogger(config.telemetry.logs.level);
   let service: Service;
   try {
