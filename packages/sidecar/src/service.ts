@@ -79,6 +79,8 @@ export class Service {
       observer: {
         onSync: (s) => metrics.spoolSyncDuration.observe(s),
         onDamage: (bytes) => metrics.spoolDamagedBytes.inc(bytes),
+        onCursorReset: (exporter, reason) => metrics.spoolCursorResets.inc({ exporter, reason }),
+        onCursorSync: (s) => metrics.spoolCursorSyncDuration.observe(s),
       },
     });
     this.storage = storage;

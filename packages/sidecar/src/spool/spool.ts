@@ -7,7 +7,14 @@ import { GroupCommit } from '../storage/group-commit.js';
 import { writeFully } from '../storage/write-fully.js';
 import type { Logger } from '../telemetry/logger.js';
 import { HEADER_SIZE, writeHeader } from './entry-codec.js';
-import { loadCursors, saveCursors, type Cursor } from './cursors.js';
+import {
+  CursorStore,
+  resolveCursors,
+  type ConsumerProgress,
+  type Cursor,
+  type CursorResetReason,
+  type SeqRange,
+} from './cursors.js';
 import { SpoolReader, type CacheChunk, type SpoolView } from './reader.js';
 import {
   comparePositions,
@@ -35,7 +42,10 @@ export interface SpoolOptions {
   readonly consumers: readonly string[];
   readonly logger: Logger;
   readonly observer?: SpoolObserver;
-  /** How long cursor updates may stay in memory before they are persisted. */
+  /**
+   * How long cursor updates may wait before they are persisted (default 0: at once, one save at a
+   * time, the updates made during a save go into the next one).
+   */
   readonly cursorFlushMs?: number;
   /** Keep the cursors of consumers not in `consumers` (tools that open the spool with another config). */
   readonly keepOtherCursors?: boolean;
@@ -45,6 +55,10 @@ export interface SpoolOptions {
 export interface SpoolObserver {
   onSync?(seconds: number): void;
   onDamage?(bytes: number): void;
+  /** A consumer starts again from the oldest record because its position was lost (see cursors.ts). */
+  onCursorReset?(consumer: string, reason: CursorResetReason): void;
+  /** Seconds one fdatasync of the cursors took (the window in which a crash of the machine repeats deliveries). */
+  onCursorSync?(seconds: number): void;
 }
 
 interface PendingAppend {
@@ -71,8 +85,14 @@ export class Spool {
   private cacheSize = 0;
   private waiters: (() => void)[] = [];
   private readonly cursors: Map<string, Cursor>;
-  private cursorTimer: NodeJS.Timeout | undefined;
+  /** Per consumer, the records finished above its cursor (see `ConsumerProgress`). */
+  private readonly done = new Map<string, readonly SeqRange[]>();
+  /** Cancels the scheduled write of the cursors, while one is scheduled. */
+  private cancelCursorWrite: (() => void) | undefined;
   private cursorSave: Promise<void> = Promise.resolve();
+  /** Progress changed since the last save began. */
+  private cursorsChanged = true;
+
   private writeError: Error | undefined;
   private readonly damageSeen = new Set<string>();
   private closed = false;
@@ -84,13 +104,18 @@ export class Spool {
     segments: SegmentInfo[],
     active: FileHandle,
     nextSeq: number,
-    cursors: Map<string, Cursor>,
+    progress: Map<string, ConsumerProgress>,
+    private readonly cursorStore: CursorStore,
   ) {
     this.segments = segments;
     this.active = active;
     this.nextSeq = nextSeq;
     this.totalBytes = segments.reduce((n, s) => n + s.size, 0);
-    this.cursors = cursors;
+    this.cursors = new Map();
+    for (const [consumer, p] of progress) {
+      this.cursors.set(consumer, p.cursor);
+      this.done.set(consumer, p.done);
+    }
     this.view = {
       directory: options.directory,
       logger: options.logger,
@@ -138,29 +163,20 @@ export class Spool {
 
     const head: Cursor = { segment: lastSegment.id, offset: lastSegment.size, seq: nextSeq };
     const first: Cursor = { segment: segments[0]!.id, offset: 0, seq: 0 };
-    const stored = await loadCursors(dir);
-    const cursors = new Map<string, Cursor>();
-    for (const consumer of options.consumers) {
-      const c = stored.get(consumer);
-      if (c === undefined) {
-        cursors.set(consumer, head); // a new exporter gets records from now on
-      } else if (comparePositions(c, first) < 0) {
-        cursors.set(consumer, first);
-      } else if (comparePositions(c, head) > 0) {
-        options.logger.warn({ consumer, cursor: c }, 'spool cursor beyond the end of the spool; resuming at the end');
-        cursors.set(consumer, head);
-      } else {
-        cursors.set(consumer, c);
-      }
-    }
-    for (const [consumer, cursor] of stored) {
-      if (cursors.has(consumer)) continue;
-      if (options.keepOtherCursors) cursors.set(consumer, cursor);
-      else options.logger.warn({ consumer }, 'dropping the spool cursor of an exporter that is no longer configured');
-    }
-    const spool = new Spool(options, segments, active, nextSeq, cursors);
+    const { store, loaded } = await CursorStore.open(dir, options.logger);
+    const cursors = resolveCursors(loaded, {
+      consumers: options.consumers,
+      first,
+      head,
+      hasData: segments.some((s) => s.size > 0),
+      keepOthers: options.keepOtherCursors === true,
+      logger: options.logger,
+      onReset: (consumer, reason) => options.observer?.onCursorReset?.(consumer, reason),
+    });
+    await store.start(cursors);
+    const spool = new Spool(options, segments, active, nextSeq, cursors, store);
     for (const where of damageSeen) spool.damageSeen.add(where);
-    await spool.persistCursors();
+    await spool.persistCursors(); // deletes segments no configured exporter needs
     return spool;
   }
 
@@ -328,23 +344,68 @@ export class Spool {
     return this.nextSeq;
   }
 
-  /** Records delivery up to `cursor` (exclusive); persisted within `cursorFlushMs`. */
-  commitCursor(consumer: string, cursor: Cursor): void {
+  /** A consumer's progress as persisted (or as opened): where its reader starts and what it finished above that. */
+  progress(consumer: string): ConsumerProgress {
+    const cursor = this.cursors.get(consumer);
+    if (cursor === undefined) throw new Error(`unknown spool consumer ${consumer}`);
+    return { cursor, done: this.done.get(consumer) ?? [] };
+  }
+
+  /**
+   * Records delivery up to `cursor` (exclusive) and of the records in `done` above it (sorted,
+   * disjoint ranges). Written within `cursorFlushMs` (default: in this turn of the event loop, safe
+   * from a crash of the process), durable (fdatasync) right after.
+   */
+  commitCursor(consumer: string, cursor: Cursor, done: readonly SeqRange[] = []): void {
     const current = this.cursors.get(consumer);
-    if (current !== undefined && comparePositions(cursor, current) <= 0) return;
+    if (current !== undefined && comparePositions(cursor, current) < 0) return;
     this.cursors.set(consumer, cursor);
-    this.cursorTimer ??= setTimeout(() => {
-      this.cursorTimer = undefined;
+    this.done.set(consumer, done);
+    this.cursorsChanged = true;
+    if (this.cancelCursorWrite !== undefined) return;
+    const write = () => {
+      this.cancelCursorWrite = undefined;
+      try {
+        this.writeProgress();
+      } catch (err) {
+        this.options.logger.error({ err }, 'could not persist spool cursors; will retry');
+        return;
+      }
       void this.persistCursors().catch((err: unknown) =>
         this.options.logger.error({ err }, 'could not persist spool cursors; will retry'),
       );
-    }, this.options.cursorFlushMs ?? 25);
+    };
+    const ms = this.options.cursorFlushMs ?? 0;
+    if (ms > 0) {
+      const timer = setTimeout(write, ms);
+      this.cancelCursorWrite = () => clearTimeout(timer);
+    } else {
+      const immediate = setImmediate(write);
+      this.cancelCursorWrite = () => clearImmediate(immediate);
+    }
   }
 
-  /** Writes the cursors, then deletes segments every consumer is past. */
-  persistCursors(): Promise<void> {
+  /** Puts the cursors into cursors.latest if they changed (synchronously: see CursorStore). */
+  private writeProgress(): void {
+    if (!this.cursorsChanged) return;
+    const progress = new Map<string, ConsumerProgress>();
+    for (const [consumer, cursor] of this.cursors)
+      progress.set(consumer, { cursor, done: this.done.get(consumer) ?? [] });
+    this.cursorStore.write(progress);
+    this.cursorsChanged = false;
+  }
+
+  /**
+   * Writes the cursors if they changed, makes them durable (`snapshot`: cursors.json too), then
+   * deletes segments every consumer is past.
+   */
+  persistCursors(snapshot = false): Promise<void> {
     this.cursorSave = this.cursorSave.then(async () => {
-      await saveCursors(this.options.directory, new Map(this.cursors));
+      this.writeProgress();
+      if (this.cursorStore.unsynced || snapshot) {
+        const seconds = await this.cursorStore.sync(snapshot);
+        this.options.observer?.onCursorSync?.(seconds);
+      }
       await this.deleteConsumedSegments();
     });
     const saved = this.cursorSave;
@@ -374,7 +435,9 @@ export class Spool {
       if (s.id > c.segment) bytes += s.size;
       else if (s.id === c.segment) bytes += s.size - c.offset;
     }
-    return { bytes, records: Math.max(0, this.nextSeq - c.seq) };
+    let done = 0;
+    for (const [from, to] of this.done.get(consumer) ?? []) done += to - from;
+    return { bytes, records: Math.max(0, this.nextSeq - c.seq - done) };
   }
 
   stats(): { bytes: number; segments: number; maxBytes: number } {
@@ -397,9 +460,10 @@ export class Spool {
     await this.commit.idle();
     this.closed = true;
     for (const w of this.waiters.splice(0)) w();
-    if (this.cursorTimer) clearTimeout(this.cursorTimer);
-    this.cursorTimer = undefined;
+    this.cancelCursorWrite?.();
+    this.cancelCursorWrite = undefined;
     await this.persistCursors();
+    await this.cursorStore.close();
     await this.active.close();
   }
 }

@@ -42,7 +42,7 @@ export class Metrics {
 
   readonly exporterRecords = new Counter({
     name: 'otel_audit_exporter_records_total',
-    help: 'Records handled by each exporter, by outcome: exported, retried (one count per record and failed attempt) or dead_lettered.',
+    help: 'Records handled by each exporter, by outcome: exported, retried (one count per record and failed attempt), dead_lettered, or already_delivered (confirmed before a restart: not sent again).',
     labelNames: ['exporter', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -59,6 +59,20 @@ export class Metrics {
     name: 'otel_audit_spool_fsync_duration_seconds',
     help: 'Duration of each spool write + fdatasync (one per group commit).',
     buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly spoolCursorSyncDuration = new Histogram({
+    name: 'otel_audit_spool_cursor_sync_duration_seconds',
+    help: "Duration of each fdatasync of the exporters' positions (cursors.latest). They are written at once, so a crash of the process loses none; a crash of the machine loses those of this window (sent again after the restart).",
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly spoolCursorResets = new Counter({
+    name: 'otel_audit_spool_cursor_resets_total',
+    help: 'Exporters that started again from the oldest record in the spool because their position was missing, unreadable or invalid (records are delivered again, never skipped).',
+    labelNames: ['exporter', 'reason'],
     registers: [this.registry],
   });
 

@@ -166,7 +166,11 @@ describe('exporter queue', () => {
     await spool.append(Array.from({ length: 15 }, (_, i) => input(i)));
     await until(() => exporter.calls.length === 3);
     await new Promise((r) => setTimeout(r, 50));
-    assert.equal(spool.backlog('scripted').records, 15, 'the first batch is still in flight: nothing committed');
+    // The first batch is still in flight: the cursor stays before it; the later two are kept as a finished range.
+    const { cursor, done } = spool.progress('scripted');
+    assert.equal(cursor.seq, 1);
+    assert.deepEqual(done, [[6, 16]]);
+    assert.equal(spool.backlog('scripted').records, 5);
     assert.ok(queue!.oldestPending() !== undefined);
     releaseFirst();
     await until(() => spool.backlog('scripted').records === 0);

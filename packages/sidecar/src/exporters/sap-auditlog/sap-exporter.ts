@@ -1,7 +1,7 @@
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent, AgentOptions } from 'node:https';
 import { isSubdomain } from '@otel-audit/semconv';
-import type { Exporter, ExportOutcome } from '../../component.js';
+import type { DeliveredCallback, Exporter, ExportOutcome } from '../../component.js';
 import { RetryableExportError } from '../../model/errors.js';
 import { eventTypeOf, type SpooledRecord } from '../../model/spooled-record.js';
 import type { Logger } from '../../telemetry/logger.js';
@@ -157,10 +157,19 @@ export class SapAuditLogExporter implements Exporter {
     return this.reloading;
   }
 
-  async export(records: readonly SpooledRecord[], signal?: AbortSignal): Promise<ExportOutcome> {
+  async export(
+    records: readonly SpooledRecord[],
+    signal?: AbortSignal,
+    delivered?: DeliveredCallback,
+  ): Promise<ExportOutcome> {
     if (this.connection === undefined)
       throw new RetryableExportError(this.missing ?? 'no SAP Audit Log Service credentials yet');
-    const results = await mapConcurrent(records, this.config.max_concurrency, (r) => this.deliver(r, signal));
+    // Each message is reported as SAP confirms it: after a crash only unconfirmed ones are sent again.
+    const results = await mapConcurrent(records, this.config.max_concurrency, async (r, index) => {
+      const result = await this.deliver(r, signal);
+      if (result.kind === 'delivered') delivered?.([index]);
+      return result;
+    });
     const rejected: { index: number; reason: string }[] = [];
     const retry: number[] = [];
     let retryReason = '';
@@ -320,13 +329,17 @@ function closeConnection(c: Connection | undefined): void {
 }
 
 /** `fn` over `items` with at most `limit` running at once; results in input order. */
-async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapConcurrent<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      results[i] = await fn(items[i]!);
+      results[i] = await fn(items[i]!, i);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
