@@ -69,6 +69,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly spoolResentDuplicates = new Counter({
+    name: 'otel_audit_spool_resent_duplicates_total',
+    help: 'Records not stored again after a restart: the same records (uuids) were stored just before it, and their sender, which got no answer, sent them again.',
+    registers: [this.registry],
+  });
+
   readonly spoolCursorResets = new Counter({
     name: 'otel_audit_spool_cursor_resets_total',
     help: 'Exporters that started again from the oldest record in the spool because their position was missing, unreadable or invalid (records are delivered again, never skipped).',
