@@ -232,6 +232,13 @@ export function resolveCursors(loaded: LoadedCursors, o: ResolveOptions): Map<st
     o.onReset?.(consumer, reason);
   };
   if (loaded.kind !== 'ok') {
+    // A tool knows only the exporters of the config it was given: the positions it would write
+    // would make the sidecar's other exporters start at the end. Leave the recovery to the sidecar.
+    if (o.keepOthers && (loaded.kind === 'unreadable' || o.hasData)) {
+      throw new Error(
+        `the spool's positions are ${loaded.kind === 'unreadable' ? `unreadable (${loaded.reason})` : 'missing'}: start the sidecar once (its exporters then deliver again from the oldest record), then run this command`,
+      );
+    }
     if (loaded.kind === 'unreadable') {
       logger.error(
         { reason: loaded.reason, movedTo: loaded.movedTo, exporters: o.consumers },

@@ -207,6 +207,16 @@ describe('spool cursors', () => {
     );
   });
 
+  it('a tool (replay) does not open a spool whose positions are lost: the sidecar recovers them first', async () => {
+    await spoolWithRecords();
+    await unlink(join(dir, CURSORS_FILE));
+    await unlink(join(dir, LATEST_FILE));
+    await assert.rejects(
+      Spool.open(options({ consumers: ['a'], keepOtherCursors: true })),
+      /the spool's positions are missing: start the sidecar once/,
+    );
+  });
+
   it('a corrupt cursors.json with a good cursors.latest loses no position', async () => {
     await spoolWithRecords();
     await writeFile(join(dir, CURSORS_FILE), 'garbage');

@@ -279,12 +279,19 @@ export class SplunkHecExporter implements Exporter {
       if (ack === undefined) todo.push(i);
       else byAck.set(ack.id, [...(byAck.get(ack.id) ?? []), i]);
     });
-    await Promise.all(
-      [...byAck].map(async ([id, positions]) => {
-        if (await this.waitRecovered(this.recovered.get(id)!, call.signal)) call.delivered?.(positions);
-        else todo.push(...positions);
-      }),
-    );
+    const waits = [...byAck].map(async ([id, positions]) => {
+      if (await this.waitRecovered(this.recovered.get(id)!, call.signal)) call.delivered?.(positions);
+      else todo.push(...positions);
+    });
+    // Requests past their deadline that no batch asks about any more (their records were confirmed
+    // before the restart, or are sent again anyway): forget them.
+    const now = Date.now();
+    for (const [id, p] of this.recovered) {
+      if (p.deadline > now || byAck.has(id) || this.recoveredAcks.has(id)) continue;
+      this.recovered.delete(id);
+      this.ackState?.remove(id);
+    }
+    await Promise.all(waits);
     return todo.sort((a, b) => a - b);
   }
 
