@@ -1,6 +1,6 @@
 /**
  * Crash safety per exporter: real OpenTelemetry exporters stream audit records while the sidecar is
- * killed with SIGKILL at random moments (4–8 s after each start) and restarted. Two sidecars, one
+ * killed with SIGKILL at random moments (5–10 s after each start) and restarted. Two sidecars, one
  * after the other: one delivers to a file exporter that rotates every 512 KiB (with the hash chain)
  * and to the SAP Audit Log Service test server, the other to the HEC test server twice, without and
  * with indexer acknowledgement. For each destination every acknowledged record must arrive, and
@@ -27,7 +27,7 @@ import { freePort, streamWithKills } from './crash-stream.js';
 const TOTAL = 50_000;
 const MIN_KILLS = 10;
 /** How long each (re)started sidecar runs before it is killed (ms). */
-const LIFE_MS = [4000, 8000] as const;
+const LIFE_MS = [5000, 10000] as const;
 /**
  * Applications' steady stream, which SAP's one-message-per-request API keeps up with, in requests
  * of 100 records (what an OpenTelemetry batch processor sends at this rate from a few senders).

@@ -30,13 +30,11 @@ export class SpoolSink implements RecordSink {
   write(records: readonly AuditRecord[]): Promise<void> {
     const receivedAt = Date.now();
     const before = this.storedBefore;
-    if (before !== undefined && receivedAt < before.until) {
+    if (before !== undefined && receivedAt < before.until && records.some((r) => before.uuids.has(r.uuid))) {
       const fresh = records.filter((r) => !before.uuids.has(r.uuid));
-      if (fresh.length < records.length) {
-        before.onDuplicates?.(records.length - fresh.length);
-        if (fresh.length === 0) return Promise.resolve();
-        records = fresh;
-      }
+      before.onDuplicates?.(records.length - fresh.length);
+      if (fresh.length === 0) return Promise.resolve();
+      records = fresh;
     }
     return this.store.append(records.map((r) => spoolInputOf(r, receivedAt)));
   }
