@@ -400,21 +400,13 @@ export class CursorStore {
 
   /**
    * Makes what was written durable (fdatasync of cursors.latest; returns its seconds) and rewrites
-   * cursors.json when `snapshot` is set (awaited) or a second has passed since the last time (in the
-   * background).
+   * cursors.json in the background when a second has passed since the last time.
    */
-  async sync(snapshot = false): Promise<number> {
+  async sync(): Promise<number> {
     const start = performance.now();
     await this.latest?.sync();
     const seconds = (performance.now() - start) / 1000;
-    if (snapshot) {
-      await this.snapshotting;
-      await this.writeSnapshot();
-    } else if (
-      this.snapshotBehind &&
-      this.snapshotting === undefined &&
-      Date.now() - this.lastSnapshot >= SNAPSHOT_MS
-    ) {
+    if (this.snapshotBehind && this.snapshotting === undefined && Date.now() - this.lastSnapshot >= SNAPSHOT_MS) {
       this.snapshotting = this.writeSnapshot()
         .catch((err: unknown) =>
           this.logger.warn({ err }, `could not rewrite ${CURSORS_FILE}; the latest positions are in ${LATEST_FILE}`),

@@ -42,10 +42,7 @@ export interface SpoolOptions {
   readonly consumers: readonly string[];
   readonly logger: Logger;
   readonly observer?: SpoolObserver;
-  /**
-   * How long cursor updates may wait before they are persisted (default 0: at once, one save at a
-   * time, the updates made during a save go into the next one).
-   */
+  /** How long cursor updates may wait before they are written (default 0: in the same turn of the event loop). */
   readonly cursorFlushMs?: number;
   /** Keep the cursors of consumers not in `consumers` (tools that open the spool with another config). */
   readonly keepOtherCursors?: boolean;
@@ -92,7 +89,6 @@ export class Spool {
   private cursorSave: Promise<void> = Promise.resolve();
   /** Progress changed since the last save began. */
   private cursorsChanged = true;
-
   private writeError: Error | undefined;
   private readonly damageSeen = new Set<string>();
   private closed = false;
@@ -395,15 +391,12 @@ export class Spool {
     this.cursorsChanged = false;
   }
 
-  /**
-   * Writes the cursors if they changed, makes them durable (`snapshot`: cursors.json too), then
-   * deletes segments every consumer is past.
-   */
-  persistCursors(snapshot = false): Promise<void> {
+  /** Writes the cursors if they changed, makes them durable, then deletes segments every consumer is past. */
+  persistCursors(): Promise<void> {
     this.cursorSave = this.cursorSave.then(async () => {
       this.writeProgress();
-      if (this.cursorStore.unsynced || snapshot) {
-        const seconds = await this.cursorStore.sync(snapshot);
+      if (this.cursorStore.unsynced) {
+        const seconds = await this.cursorStore.sync();
         this.options.observer?.onCursorSync?.(seconds);
       }
       await this.deleteConsumedSegments();
