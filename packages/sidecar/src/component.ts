@@ -53,6 +53,12 @@ export interface ExportOutcome {
   readonly retry?: { readonly indexes: readonly number[]; readonly reason: string; readonly retryAfterMs?: number };
 }
 
+/**
+ * Told which records (by index in the batch) the destination has confirmed, while `export` still
+ * runs. An index reported here is delivered: it must not appear in the outcome's `rejected` or `retry`.
+ */
+export type DeliveredCallback = (indexes: readonly number[]) => void;
+
 export interface Exporter {
   readonly id: string;
   start(): Promise<void>;
@@ -60,8 +66,15 @@ export interface Exporter {
    * Delivers a batch; resolves with what was refused or must be retried. Throws RetryableExportError
    * to retry all of it, PermanentError to dead-letter all of it (both from `model/errors.ts`).
    * `signal` aborts at the shutdown deadline: stop waiting (the records stay in the spool).
+   * An exporter that sends a batch in parts (SAP: one message per request; HEC: several requests)
+   * reports each part as its destination confirms it through `delivered`, so that a crash before
+   * the whole batch is done does not send the confirmed parts again after the restart.
    */
-  export(records: readonly SpooledRecord[], signal?: AbortSignal): Promise<ExportOutcome>;
+  export(
+    records: readonly SpooledRecord[],
+    signal?: AbortSignal,
+    delivered?: DeliveredCallback,
+  ): Promise<ExportOutcome>;
   shutdown(): Promise<void>;
 }
 

@@ -15,6 +15,7 @@ import { SpoolSink } from './pipeline/spool-sink.js';
 import { replayDeadLetters, replayLimits, type ReplayFilter, type ReplayResult } from './replay/replay.js';
 import { ReplayRequestWatcher } from './replay/replay-requests.js';
 import { retrievedSince } from './spool/stored-since.js';
+import { tailUuids } from './spool/tail-uuids.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
 import { RateLimitedLog } from './telemetry/rate-limited.js';
@@ -34,6 +35,13 @@ export interface StartOptions {
 }
 
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+/**
+ * How much of the spool's end is read at start, and how long after it a record with one of its
+ * uuids is not stored again: more than the requests a crash can leave unanswered, and longer than
+ * their senders take to send them again (see SpoolSink).
+ */
+const RESENT_WINDOW_BYTES = 8 * 1024 * 1024;
+const RESENT_WINDOW_MS = 15 * 60_000;
 
 /** `<storage>/state/<id>/`: the id URL-encoded, so `type/name` stays one directory and cannot climb out. */
 export function componentStateDirectory(storageDirectory: string, id: string): string {
@@ -93,6 +101,8 @@ export class Service {
         onSync: (s) => metrics.spoolSyncDuration.observe(s),
         onDamage: (bytes) => metrics.spoolDamagedBytes.inc(bytes),
         onLostRecords: (records, cause) => metrics.spoolLostRecords.inc({ cause }, records),
+        onCursorReset: (exporter, reason) => metrics.spoolCursorResets.inc({ exporter, reason }),
+        onCursorSync: (s) => metrics.spoolCursorSyncDuration.observe(s),
       },
       onDeadLetterOverflow: (component, records, usedBytes, maxBytes) => {
         metrics.deadLetterOverflow.inc({ component }, records);
@@ -125,7 +135,11 @@ export class Service {
     });
     // Receivers are created and prepared (crash recovery against the spool) before any exporter
     // can deliver records and let the spool delete them; they start taking records last.
-    const sink = new SpoolSink(spool);
+    const sink = new SpoolSink(spool, {
+      uuids: await tailUuids(storagePaths(storage.directory).queue, RESENT_WINDOW_BYTES),
+      until: Date.now() + RESENT_WINDOW_MS,
+      onDuplicates: (n) => metrics.spoolResentDuplicates.inc(n),
+    });
     const pipeline = new AuditPipeline(sink, deadLetters);
     const receivers = config.receivers.map((c) => ({
       id: c.id,

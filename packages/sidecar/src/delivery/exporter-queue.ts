@@ -1,13 +1,15 @@
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import type { Exporter, ExportOutcome } from '../component.js';
+import type { DeliveredCallback, Exporter, ExportOutcome } from '../component.js';
 import { exporterDeadLetter, type DeadLetterWriter } from '../model/dead-letter.js';
 import { PermanentError, RetryableExportError } from '../model/errors.js';
 import type { SpooledRecord } from '../model/spooled-record.js';
-import type { Cursor } from '../spool/cursors.js';
+import type { ConsumerProgress, Cursor, SeqRange } from '../spool/cursors.js';
 import type { ReadBatch } from '../spool/reader.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { backoffMs, type RetryPolicy } from './config.js';
+import { DeliveryProgress, type BatchSpan } from './progress.js';
 
 export interface QueueOptions {
   readonly numConsumers: number;
@@ -26,14 +28,15 @@ export interface RecordReader {
 /** Where a queue reads its exporter's records and records its progress (the spool). */
 export interface DeliverySource {
   reader(consumer: string): RecordReader;
-  /** Everything before `cursor` is delivered or dead-lettered. */
-  commitCursor(consumer: string, cursor: Cursor): void;
+  /** Where the consumer's reader starts, and what it finished above that before (persisted). */
+  progress(consumer: string): ConsumerProgress;
+  /** Everything before `cursor` and in the ranges `done` above it is delivered or dead-lettered. */
+  commitCursor(consumer: string, cursor: Cursor, done: readonly SeqRange[]): void;
 }
 
 interface InFlight {
-  readonly end: Cursor;
+  readonly span: BatchSpan;
   readonly oldestReceivedAt: number;
-  done: boolean;
 }
 
 /**
@@ -49,6 +52,7 @@ export class ExporterQueue {
   /** Aborted at the shutdown deadline: batches in flight give up. */
   private readonly abort = new AbortController();
   private readonly inFlight: InFlight[] = [];
+  private readonly progress: DeliveryProgress;
   private running: Promise<void> | undefined;
   private stopping = false;
   private slotFreed: (() => void) | undefined;
@@ -63,6 +67,9 @@ export class ExporterQueue {
     private readonly logger: Logger,
     private readonly metrics: Metrics,
   ) {
+    // Every request in flight (up to num_consumers × the exporter's concurrency) listens for the abort.
+    setMaxListeners(0, this.stopReading.signal, this.abort.signal);
+    this.progress = new DeliveryProgress(source.progress(exporter.id));
     this.reader = source.reader(exporter.id);
   }
 
@@ -76,7 +83,7 @@ export class ExporterQueue {
 
   /** Receive time of the oldest record not yet delivered, or undefined when caught up. */
   oldestPending(): number | undefined {
-    return this.inFlight.find((b) => !b.done)?.oldestReceivedAt;
+    return this.inFlight.find((b) => !b.span.finished)?.oldestReceivedAt;
   }
 
   /** The reason deliveries are failing right now, or undefined. */
@@ -101,7 +108,7 @@ export class ExporterQueue {
   private async loop(): Promise<void> {
     const batches = new Set<Promise<void>>();
     while (!this.stopping) {
-      if (this.inFlight.length - this.inFlight.filter((b) => b.done).length >= this.options.numConsumers) {
+      if (this.inFlight.length - this.inFlight.filter((b) => b.span.finished).length >= this.options.numConsumers) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
       }
@@ -115,13 +122,18 @@ export class ExporterQueue {
         continue;
       }
       if (batch === undefined) break;
+      const span = this.progress.begin(batch.end);
+      const records = this.toSend(batch.records);
       const entry: InFlight = {
-        end: batch.end,
-        oldestReceivedAt: batch.records.reduce((m, r) => Math.min(m, r.receivedAt), Infinity),
-        done: false,
+        span,
+        oldestReceivedAt: records.reduce((m, r) => Math.min(m, r.receivedAt), Infinity),
       };
       this.inFlight.push(entry);
-      const p: Promise<void> = this.deliver(batch.records)
+      if (records.length === 0) {
+        this.finished(entry);
+        continue;
+      }
+      const p: Promise<void> = this.deliver(records)
         .then(
           () => this.finished(entry),
           (err: unknown) => this.logger.debug({ err }, 'batch left in the spool for after the restart'),
@@ -132,14 +144,39 @@ export class ExporterQueue {
     await Promise.allSettled([...batches]);
   }
 
+  /** The records of a batch that need sending: not those the destination confirmed before a restart (persisted above the cursor). */
+  private toSend(batch: readonly SpooledRecord[]): SpooledRecord[] {
+    const out = batch.filter((r) => !this.progress.isDone(r.seq));
+    if (out.length < batch.length)
+      this.metrics.exporterRecords.inc({ exporter: this.id, outcome: 'already_delivered' }, batch.length - out.length);
+    return out;
+  }
+
   private finished(entry: InFlight): void {
-    entry.done = true;
-    // Commit through the longest prefix of finished batches, so the cursor never skips one in flight.
-    let last: Cursor | undefined;
-    while (this.inFlight.length > 0 && this.inFlight[0]!.done) last = this.inFlight.shift()!.end;
-    if (last !== undefined) this.source.commitCursor(this.id, last);
+    // The cursor moves through the longest prefix of finished batches, so it never skips one in
+    // flight; a batch finished out of order is persisted as a range above it.
+    this.progress.finish(entry.span);
+    while (this.inFlight.length > 0 && this.inFlight[0]!.span.finished) this.inFlight.shift();
+    this.commit();
     this.slotFreed?.();
     this.slotFreed = undefined;
+  }
+
+  /** Records confirmed before their batch is finished. */
+  private confirmed(records: readonly SpooledRecord[], indexes: readonly number[]): void {
+    const seqs: number[] = [];
+    for (const i of indexes) {
+      const r = records[i];
+      if (r !== undefined) seqs.push(r.seq);
+    }
+    if (seqs.length === 0) return;
+    this.progress.markDone(seqs);
+    this.commit();
+  }
+
+  private commit(): void {
+    const { cursor, done } = this.progress.snapshot();
+    this.source.commitCursor(this.id, cursor, done);
   }
 
   /** Delivers a batch completely (or dead-letters parts of it); rejects only when stopped by shutdown. */
@@ -149,8 +186,10 @@ export class ExporterQueue {
       if (this.abort.signal.aborted) throw new Error('shutdown');
       let outcome: ExportOutcome;
       const start = performance.now();
+      const current = pending;
+      const onDelivered: DeliveredCallback = (indexes) => this.confirmed(current, indexes);
       try {
-        outcome = await this.exporter.export(pending, this.abort.signal);
+        outcome = await this.exporter.export(pending, this.abort.signal, onDelivered);
       } catch (err) {
         this.metrics.exportDuration.observe({ exporter: this.id }, (performance.now() - start) / 1000);
         if (err instanceof PermanentError) {
@@ -178,7 +217,6 @@ export class ExporterQueue {
         this.recovered();
         return;
       }
-      const current = pending;
       pending = retry.indexes.map((i) => current[i]!);
       await this.backoff(attempt, pending.length, retry.reason, retry.retryAfterMs);
     }

@@ -8,12 +8,34 @@ export interface RecordStore {
   append(inputs: readonly SpoolInput[]): Promise<void>;
 }
 
+/**
+ * Records stored just before the start (see spool/tail-uuids.ts): a sender that got no answer for
+ * them before a crash sends them again, and they are not stored a second time.
+ */
+export interface StoredBeforeStart {
+  readonly uuids: ReadonlySet<string>;
+  /** Epoch ms after which it is no longer consulted (resends come within seconds). */
+  readonly until: number;
+  /** Told how many records of a request were not stored again. */
+  readonly onDuplicates?: (records: number) => void;
+}
+
 /** The pipeline's sink: accepted records go into the durable spool, from where each exporter reads them. */
 export class SpoolSink implements RecordSink {
-  constructor(private readonly store: RecordStore) {}
+  constructor(
+    private readonly store: RecordStore,
+    private readonly storedBefore?: StoredBeforeStart,
+  ) {}
 
   write(records: readonly AuditRecord[]): Promise<void> {
     const receivedAt = Date.now();
+    const before = this.storedBefore;
+    if (before !== undefined && receivedAt < before.until && records.some((r) => before.uuids.has(r.uuid))) {
+      const fresh = records.filter((r) => !before.uuids.has(r.uuid));
+      before.onDuplicates?.(records.length - fresh.length);
+      if (fresh.length === 0) return Promise.resolve();
+      records = fresh;
+    }
     return this.store.append(records.map((r) => spoolInputOf(r, receivedAt)));
   }
 

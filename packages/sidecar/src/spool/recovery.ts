@@ -1,6 +1,6 @@
 import { truncate } from 'node:fs/promises';
 import type { Logger } from '../telemetry/logger.js';
-import type { Cursor } from './cursors.js';
+import { rangesAbove, type ConsumerProgress, type Cursor } from './cursors.js';
 import type { DamageLedger } from './damage.js';
 import type { HeadMark } from './head-mark.js';
 import {
@@ -148,46 +148,34 @@ async function lastSeqBefore(dir: string, segments: SegmentInfo[]): Promise<numb
 }
 
 /**
- * Where each consumer starts. A cursor before the oldest segment is moved to it; if the spool did
- * not delete the segments in between itself (the head mark says which it did), the records they
- * held are reported lost. A cursor in a segment file that is gone moves to the next one there is.
+ * Fits each consumer's resolved progress (see `resolveCursors`) to the segments that are there: a
+ * cursor before the oldest segment moves to it (the records in between are reported as lost when
+ * the spool did not delete them itself), a cursor in a segment deleted by hand moves on to the next.
  */
 export async function placeCursors(
   dir: string,
-  consumers: readonly string[],
-  stored: ReadonlyMap<string, Cursor>,
+  progress: ReadonlyMap<string, ConsumerProgress>,
   recovered: RecoveredSegments,
   mark: HeadMark | undefined,
   ledger: DamageLedger,
-  logger: Logger,
-): Promise<Map<string, Cursor>> {
+): Promise<Map<string, ConsumerProgress>> {
   const { segments, nextSeq, firstSeq } = recovered;
-  const last = segments[segments.length - 1]!;
-  const head: Cursor = { segment: last.id, offset: last.size, seq: nextSeq };
   const first: Cursor = { segment: segments[0]!.id, offset: 0, seq: firstSeq };
-  const cursors = new Map<string, Cursor>();
+  const placed = new Map<string, ConsumerProgress>();
   let lostFrom: number | undefined;
-  for (const consumer of consumers) {
-    const c = stored.get(consumer);
-    if (c === undefined) {
-      cursors.set(consumer, head); // a new exporter gets records from now on
-    } else if (comparePositions(c, first) < 0) {
+  for (const [consumer, p] of progress) {
+    const c = p.cursor;
+    if (comparePositions(c, first) < 0) {
       if (c.segment >= (mark?.firstSegment ?? 0) && c.seq > 0 && c.seq < firstSeq)
         lostFrom = Math.min(lostFrom ?? Infinity, c.seq);
-      cursors.set(consumer, first);
-    } else if (comparePositions(c, head) > 0) {
-      logger.warn({ consumer, cursor: c }, 'spool cursor beyond the end of the spool; resuming at the end');
-      cursors.set(consumer, head);
+      placed.set(consumer, { cursor: first, done: rangesAbove(p.done, firstSeq, nextSeq) });
     } else if (!segments.some((s) => s.id === c.segment)) {
       // In a segment deleted by hand (reported with the gap at start): on at the next one.
       const next = segments.find((s) => s.id > c.segment)!;
-      cursors.set(consumer, {
-        segment: next.id,
-        offset: 0,
-        seq: (await firstSeqOf(segmentPath(dir, next.id))) || c.seq,
-      });
+      const seq = (await firstSeqOf(segmentPath(dir, next.id))) || c.seq;
+      placed.set(consumer, { cursor: { segment: next.id, offset: 0, seq }, done: rangesAbove(p.done, seq, nextSeq) });
     } else {
-      cursors.set(consumer, c);
+      placed.set(consumer, p);
     }
   }
   if (lostFrom !== undefined) {
@@ -205,5 +193,5 @@ export async function placeCursors(
       `g:${lostFrom}`,
     );
   }
-  return cursors;
+  return placed;
 }

@@ -9,7 +9,14 @@ import { isOutOfSpace } from '../storage/space.js';
 import { writeFully } from '../storage/write-fully.js';
 import type { Logger } from '../telemetry/logger.js';
 import { HEADER_SIZE, writeHeader } from './entry-codec.js';
-import { loadCursors, saveCursors, type Cursor } from './cursors.js';
+import {
+  CursorStore,
+  resolveCursors,
+  type ConsumerProgress,
+  type Cursor,
+  type CursorResetReason,
+  type SeqRange,
+} from './cursors.js';
 import { DamageLedger, type DamageObserver, type SpoolLoss } from './damage.js';
 import { loadHeadMark, saveHeadMark, type HeadMark } from './head-mark.js';
 import { SpoolReader, type CacheChunk, type SpoolView } from './reader.js';
@@ -39,7 +46,7 @@ export interface SpoolOptions {
   readonly consumers: readonly string[];
   readonly logger: Logger;
   readonly observer?: SpoolObserver;
-  /** How long cursor updates may stay in memory before they are persisted. */
+  /** How long cursor updates may wait before they are written (default 0: in the same turn of the event loop). */
   readonly cursorFlushMs?: number;
   /** Keep the cursors of consumers not in `consumers` (tools that open the spool with another config). */
   readonly keepOtherCursors?: boolean;
@@ -55,6 +62,10 @@ export interface SpoolOptions {
 /** Measurements the spool reports (wired to Prometheus by the service). */
 export interface SpoolObserver extends DamageObserver {
   onSync?(seconds: number): void;
+  /** A consumer starts again from the oldest record because its position was lost (see cursors.ts). */
+  onCursorReset?(consumer: string, reason: CursorResetReason): void;
+  /** Seconds one fdatasync of the cursors took (the window in which a crash of the machine repeats deliveries). */
+  onCursorSync?(seconds: number): void;
 }
 
 interface PendingAppend {
@@ -87,8 +98,13 @@ export class Spool {
   private cacheSize = 0;
   private waiters: (() => void)[] = [];
   private readonly cursors: Map<string, Cursor>;
-  private cursorTimer: NodeJS.Timeout | undefined;
+  /** Per consumer, the records finished above its cursor (see `ConsumerProgress`). */
+  private readonly done = new Map<string, readonly SeqRange[]>();
+  /** Cancels the scheduled write of the cursors, while one is scheduled. */
+  private cancelCursorWrite: (() => void) | undefined;
   private cursorSave: Promise<void> = Promise.resolve();
+  /** Progress changed since the last save began. */
+  private cursorsChanged = true;
   private writeError: Error | undefined;
   /** The last write failed for lack of space (until a write succeeds or free space shows up). */
   private refusing: { readonly reason: string; readonly bytes: number } | undefined;
@@ -106,14 +122,19 @@ export class Spool {
     segments: SegmentInfo[],
     active: FileHandle,
     nextSeq: number,
-    cursors: Map<string, Cursor>,
+    progress: Map<string, ConsumerProgress>,
+    private readonly cursorStore: CursorStore,
     private readonly damage: DamageLedger,
   ) {
     this.segments = segments;
     this.active = active;
     this.nextSeq = nextSeq;
     this.totalBytes = segments.reduce((n, s) => n + s.size, 0);
-    this.cursors = cursors;
+    this.cursors = new Map();
+    for (const [consumer, p] of progress) {
+      this.cursors.set(consumer, p.cursor);
+      this.done.set(consumer, p.done);
+    }
     this.firstKept = segments[0]!.id;
     this.view = {
       directory: options.directory,
@@ -160,20 +181,33 @@ export class Spool {
     await active.sync();
     await syncDir(dir);
 
-    const stored = await loadCursors(dir);
-    const cursors = await placeCursors(dir, options.consumers, stored, recovered, mark, ledger, options.logger);
-    for (const [consumer, cursor] of stored) {
-      if (cursors.has(consumer)) continue;
-      if (options.keepOtherCursors) cursors.set(consumer, cursor);
-      else options.logger.warn({ consumer }, 'dropping the spool cursor of an exporter that is no longer configured');
+    const head: Cursor = { segment: lastSegment.id, offset: lastSegment.size, seq: recovered.nextSeq };
+    const first: Cursor = { segment: segments[0]!.id, offset: 0, seq: recovered.firstSeq };
+    const { store, loaded } = await CursorStore.open(dir, options.logger);
+    const resolved = resolveCursors(loaded, {
+      consumers: options.consumers,
+      first,
+      head,
+      hasData: segments.some((s) => s.size > 0),
+      keepOthers: options.keepOtherCursors === true,
+      logger: options.logger,
+      onReset: (consumer, reason) => options.observer?.onCursorReset?.(consumer, reason),
+    });
+    const progress = await placeCursors(dir, resolved, recovered, mark, ledger);
+    try {
+      // On a full volume the space reserve makes room for the cursor files.
+      await (options.guard?.withRoom ?? ((_what, write) => write()))('cursors', () => store.start(progress));
+    } catch (err) {
+      await active.close().catch(() => undefined);
+      throw err;
     }
-    const spool = new Spool(options, segments, active, recovered.nextSeq, cursors, ledger);
+    const spool = new Spool(options, segments, active, recovered.nextSeq, progress, store, ledger);
     if (mark !== undefined && mark.firstSegment > spool.firstKept) spool.firstKept = mark.firstSegment;
     try {
-      await spool.persistCursors();
+      await spool.persistCursors(); // deletes segments no configured exporter needs
     } catch (err) {
-      // A full volume must not stop the start: the cursors on disk are the ones just read, and
-      // the next save (after the first delivery) deletes consumed segments first if it must.
+      // A full volume must not stop the start: the cursors on disk are the ones just written, and
+      // the next save (after the first delivery) deletes consumed segments.
       if (!isOutOfSpace(err)) {
         await spool.active.close().catch(() => undefined);
         throw err;
@@ -419,45 +453,76 @@ export class Spool {
     return this.nextSeq;
   }
 
-  /** Records delivery up to `cursor` (exclusive); persisted within `cursorFlushMs`. */
-  commitCursor(consumer: string, cursor: Cursor): void {
-    const current = this.cursors.get(consumer);
-    if (current !== undefined && comparePositions(cursor, current) <= 0) return;
-    this.cursors.set(consumer, cursor);
-    this.cursorTimer ??= setTimeout(() => {
-      this.cursorTimer = undefined;
-      void this.persistCursors().catch((err: unknown) =>
-        this.options.logger.error({ err }, 'could not persist spool cursors; will retry'),
-      );
-    }, this.options.cursorFlushMs ?? 25);
+  /** A consumer's progress as persisted (or as opened): where its reader starts and what it finished above that. */
+  progress(consumer: string): ConsumerProgress {
+    const cursor = this.cursors.get(consumer);
+    if (cursor === undefined) throw new Error(`unknown spool consumer ${consumer}`);
+    return { cursor, done: this.done.get(consumer) ?? [] };
   }
 
   /**
-   * Writes the cursors, then deletes the segments every consumer is past (by the cursors written).
-   * On a full volume the save may use the space reserve; if even that fails, consumed segments are
-   * deleted first (the head mark records it, so no loss is reported after a crash) and the save is
-   * tried again in the space they freed.
+   * Records delivery up to `cursor` (exclusive) and of the records in `done` above it (sorted,
+   * disjoint ranges). Written within `cursorFlushMs` (default: in this turn of the event loop, safe
+   * from a crash of the process), durable (fdatasync) right after.
+   */
+  commitCursor(consumer: string, cursor: Cursor, done: readonly SeqRange[] = []): void {
+    const current = this.cursors.get(consumer);
+    if (current !== undefined && comparePositions(cursor, current) < 0) return;
+    this.cursors.set(consumer, cursor);
+    this.done.set(consumer, done);
+    this.cursorsChanged = true;
+    if (this.cancelCursorWrite !== undefined) return;
+    const write = () => {
+      this.cancelCursorWrite = undefined;
+      try {
+        this.writeProgress();
+      } catch (err) {
+        this.options.logger.error({ err }, 'could not persist spool cursors; will retry');
+        return;
+      }
+      void this.persistCursors().catch((err: unknown) =>
+        this.options.logger.error({ err }, 'could not persist spool cursors; will retry'),
+      );
+    };
+    const ms = this.options.cursorFlushMs ?? 0;
+    if (ms > 0) {
+      const timer = setTimeout(write, ms);
+      this.cancelCursorWrite = () => clearTimeout(timer);
+    } else {
+      const immediate = setImmediate(write);
+      this.cancelCursorWrite = () => clearImmediate(immediate);
+    }
+  }
+
+  /**
+   * Puts the cursors into cursors.latest if they changed (synchronously: see CursorStore), and
+   * returns the cursors that are written there now.
+   */
+  private writeProgress(): ReadonlyMap<string, Cursor> {
+    const written = new Map(this.cursors);
+    if (!this.cursorsChanged) return written;
+    this.options.guard?.assertHeld();
+    const progress = new Map<string, ConsumerProgress>();
+    for (const [consumer, cursor] of written) progress.set(consumer, { cursor, done: this.done.get(consumer) ?? [] });
+    this.cursorStore.write(progress);
+    this.cursorsChanged = false;
+    return written;
+  }
+
+  /**
+   * Writes the cursors if they changed, makes them durable, then deletes the segments every
+   * consumer is past by the cursors written. The cursors are written in place (cursors.latest is
+   * preallocated), so a full volume does not stop them: delivered segments are still freed.
    */
   persistCursors(): Promise<void> {
     this.cursorSave = this.cursorSave.then(async () => {
-      const guard = this.options.guard;
-      const snapshot = new Map(this.cursors);
-      guard?.assertHeld();
-      try {
-        await (guard?.withRoom ?? ((_what, write) => write()))('cursors', () =>
-          saveCursors(this.options.directory, snapshot),
-        );
-      } catch (err) {
-        if (!isOutOfSpace(err) || !(await this.deleteConsumedSegments(snapshot))) throw err;
-        this.options.logger.warn(
-          { err: (err as Error).message },
-          'volume full: deleted delivered spool segments before saving the cursors',
-        );
-        await this.saveMark();
-        guard?.assertHeld();
-        await saveCursors(this.options.directory, snapshot);
+      this.options.guard?.assertHeld();
+      const written = this.writeProgress();
+      if (this.cursorStore.unsynced) {
+        const seconds = await this.cursorStore.sync();
+        this.options.observer?.onCursorSync?.(seconds);
       }
-      if (await this.deleteConsumedSegments(snapshot)) await this.saveMark();
+      if (await this.deleteConsumedSegments(written)) await this.saveMark();
     });
     const saved = this.cursorSave;
     this.cursorSave = saved.catch(() => undefined); // a failed save must not block the next one
@@ -524,7 +589,9 @@ export class Spool {
       if (s.id > c.segment) bytes += s.size;
       else if (s.id === c.segment) bytes += s.size - c.offset;
     }
-    return { bytes, records: Math.max(0, this.nextSeq - c.seq) };
+    let done = 0;
+    for (const [from, to] of this.done.get(consumer) ?? []) done += to - from;
+    return { bytes, records: Math.max(0, this.nextSeq - c.seq - done) };
   }
 
   stats(): { bytes: number; segments: number; maxBytes: number } {
@@ -556,8 +623,9 @@ export class Spool {
     if (this.closed) return;
     this.closed = true;
     for (const w of this.waiters.splice(0)) w();
-    clearTimeout(this.cursorTimer);
-    this.cursorTimer = undefined;
+    this.cancelCursorWrite?.();
+    this.cancelCursorWrite = undefined;
+    this.cursorStore.abandon();
     clearTimeout(this.markTimer);
     this.markTimer = undefined;
     clearInterval(this.roomProbe);
@@ -570,8 +638,8 @@ export class Spool {
     await this.commit.idle();
     this.closed = true;
     for (const w of this.waiters.splice(0)) w();
-    if (this.cursorTimer) clearTimeout(this.cursorTimer);
-    this.cursorTimer = undefined;
+    this.cancelCursorWrite?.();
+    this.cancelCursorWrite = undefined;
     clearTimeout(this.markTimer);
     this.markTimer = undefined;
     clearInterval(this.roomProbe);
@@ -581,7 +649,11 @@ export class Spool {
       await this.saveMark();
       await this.damage.flush();
     } finally {
-      await this.active.close();
+      try {
+        await this.cursorStore.close();
+      } finally {
+        await this.active.close();
+      }
     }
   }
 }

@@ -44,7 +44,7 @@ export class Metrics {
 
   readonly exporterRecords = new Counter({
     name: 'otel_audit_exporter_records_total',
-    help: 'Records handled by each exporter, by outcome: exported, retried (one count per record and failed attempt) or dead_lettered.',
+    help: 'Records handled by each exporter, by outcome: exported, retried (one count per record and failed attempt), dead_lettered, or already_delivered (confirmed before a restart: not sent again).',
     labelNames: ['exporter', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -61,6 +61,26 @@ export class Metrics {
     name: 'otel_audit_spool_fsync_duration_seconds',
     help: 'Duration of each spool write + fdatasync (one per group commit).',
     buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly spoolCursorSyncDuration = new Histogram({
+    name: 'otel_audit_spool_cursor_sync_duration_seconds',
+    help: "Duration of each fdatasync of the exporters' positions (cursors.latest). They are written at once, so a crash of the process loses none; a crash of the machine loses those of this window (sent again after the restart).",
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly spoolResentDuplicates = new Counter({
+    name: 'otel_audit_spool_resent_duplicates_total',
+    help: 'Records not stored again after a restart: the same records (uuids) were stored just before it, and their sender, which got no answer, sent them again.',
+    registers: [this.registry],
+  });
+
+  readonly spoolCursorResets = new Counter({
+    name: 'otel_audit_spool_cursor_resets_total',
+    help: 'Exporters that started again from the oldest record in the spool because their position was missing, unreadable or invalid (records are delivered again, never skipped).',
+    labelNames: ['exporter', 'reason'],
     registers: [this.registry],
   });
 

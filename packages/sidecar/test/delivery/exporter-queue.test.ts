@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { Exporter, ExportOutcome } from '../../src/component.js';
+import type { DeliveredCallback, Exporter, ExportOutcome } from '../../src/component.js';
 import { DeadLetterStore } from '../../src/deadletter/dead-letter-store.js';
 import { backoffMs } from '../../src/delivery/config.js';
 import { ExporterQueue, type QueueOptions } from '../../src/delivery/exporter-queue.js';
@@ -38,13 +38,20 @@ class ScriptedExporter implements Exporter {
   readonly id = 'scripted';
   readonly calls: number[][] = [];
   readonly delivered: number[] = [];
-  script: ((records: readonly SpooledRecord[]) => Promise<ExportOutcome> | ExportOutcome)[] = [];
+  script: ((
+    records: readonly SpooledRecord[],
+    delivered?: DeliveredCallback,
+  ) => Promise<ExportOutcome> | ExportOutcome)[] = [];
   async start() {}
   async shutdown() {}
-  async export(records: readonly SpooledRecord[]): Promise<ExportOutcome> {
+  async export(
+    records: readonly SpooledRecord[],
+    _signal?: AbortSignal,
+    delivered?: DeliveredCallback,
+  ): Promise<ExportOutcome> {
     this.calls.push(records.map(n));
     const step = this.script.shift();
-    const outcome = step ? await step(records) : {};
+    const outcome = step ? await step(records, delivered) : {};
     const failed = new Set([...(outcome.rejected ?? []).map((r) => r.index), ...(outcome.retry?.indexes ?? [])]);
     records.forEach((r, i) => !failed.has(i) && this.delivered.push(n(r)));
     return outcome;
@@ -166,11 +173,54 @@ describe('exporter queue', () => {
     await spool.append(Array.from({ length: 15 }, (_, i) => input(i)));
     await until(() => exporter.calls.length === 3);
     await new Promise((r) => setTimeout(r, 50));
-    assert.equal(spool.backlog('scripted').records, 15, 'the first batch is still in flight: nothing committed');
+    // The first batch is still in flight: the cursor stays before it; the later two are kept as a finished range.
+    const { cursor, done } = spool.progress('scripted');
+    assert.equal(cursor.seq, 1);
+    assert.deepEqual(done, [[6, 16]]);
+    assert.equal(spool.backlog('scripted').records, 5);
     assert.ok(queue!.oldestPending() !== undefined);
     releaseFirst();
     await until(() => spool.backlog('scripted').records === 0);
     assert.equal(queue!.oldestPending(), undefined);
+  });
+
+  it('after a restart sends only what the destination had not confirmed', async () => {
+    // The destination confirms two records; the sidecar stops before it answers for the others.
+    let answer!: (outcome: ExportOutcome) => void;
+    exporter.script = [
+      (_records, delivered) => {
+        delivered?.([0, 2]);
+        return new Promise<ExportOutcome>((resolve) => (answer = resolve));
+      },
+    ];
+    start({ batchSize: 4 });
+    await spool.append(Array.from({ length: 4 }, (_, i) => input(i)));
+    await until(() => spool.progress('scripted').done.length > 0);
+    assert.deepEqual(spool.progress('scripted'), {
+      cursor: { segment: 1, offset: 0, seq: 1 },
+      done: [
+        [1, 2],
+        [3, 4],
+      ],
+    });
+    const stopping = queue!.stop(Date.now());
+    answer({ retry: { indexes: [1, 3], reason: 'shutting down' } });
+    await stopping;
+    await spool.close();
+
+    spool = await Spool.open({
+      directory: join(dir, 'queue'),
+      maxSizeBytes: 1024 * 1024,
+      segmentSizeBytes: 64 * 1024,
+      cacheBytes: 64 * 1024,
+      consumers: ['scripted'],
+      logger,
+    });
+    exporter = new ScriptedExporter();
+    start({ batchSize: 4 });
+    await until(() => spool.backlog('scripted').records === 0);
+    assert.deepEqual(exporter.calls, [[1, 3]]);
+    assert.equal(await counter('already_delivered'), 2);
   });
 
   it('on shutdown stops at the deadline and leaves the undelivered batch in the spool', async () => {

@@ -1,7 +1,7 @@
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent, AgentOptions } from 'node:https';
 import { isSubdomain } from '@otel-audit/semconv';
-import type { Exporter, ExportOutcome } from '../../component.js';
+import type { DeliveredCallback, Exporter, ExportOutcome } from '../../component.js';
 import { RetryableExportError } from '../../model/errors.js';
 import { eventTypeOf, type SpooledRecord } from '../../model/spooled-record.js';
 import type { Logger } from '../../telemetry/logger.js';
@@ -103,10 +103,19 @@ export class SapAuditLogExporter implements Exporter {
     );
   }
 
-  async export(records: readonly SpooledRecord[], signal?: AbortSignal): Promise<ExportOutcome> {
+  async export(
+    records: readonly SpooledRecord[],
+    signal?: AbortSignal,
+    delivered?: DeliveredCallback,
+  ): Promise<ExportOutcome> {
     if (this.connection === undefined)
       throw new RetryableExportError(this.watch.missing ?? `no ${TITLE} credentials yet`);
-    const results = await mapConcurrent(records, this.config.max_concurrency, (r) => this.deliver(r, signal));
+    // Each message is reported as SAP confirms it: after a crash only unconfirmed ones are sent again.
+    const results = await mapConcurrent(records, this.config.max_concurrency, async (r, index) => {
+      const result = await this.deliver(r, signal);
+      if (result.kind === 'delivered') delivered?.([index]);
+      return result;
+    });
     const rejected: { index: number; reason: string }[] = [];
     const retry: number[] = [];
     let retryReason = '';

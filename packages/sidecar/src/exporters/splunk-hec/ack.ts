@@ -36,8 +36,11 @@ export class AckTracker {
     return this.pending.size;
   }
 
-  /** Resolves `true` once `ackId` is acknowledged, `false` after the timeout, on close or when `signal` aborts. */
-  wait(ackId: number, signal?: AbortSignal): Promise<boolean> {
+  /**
+   * Resolves `true` once `ackId` is acknowledged, `false` after the timeout (or at `deadline`, epoch
+   * ms), on close or when `signal` aborts.
+   */
+  wait(ackId: number, signal?: AbortSignal, deadline = this.now() + this.timeoutMs): Promise<boolean> {
     if (this.closed || signal?.aborted) return Promise.resolve(false);
     // HEC numbers acks per channel; a reused id (HEC restarted) leaves the older request unconfirmed.
     this.pending.get(ackId)?.resolve(false);
@@ -52,7 +55,7 @@ export class AckTracker {
         resolve(acked);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(ackId, { deadline: this.now() + this.timeoutMs, resolve: settle });
+      this.pending.set(ackId, { deadline, resolve: settle });
       this.schedule();
     });
   }

@@ -6,5 +6,6 @@ export const splunkHecExporterFactory: ExporterFactory<SplunkHecConfig> = {
   type: 'splunk_hec',
   schema: splunkHecSchema,
   validate: checkSplunkHecConfig,
-  create: (config, ctx) => new SplunkHecExporter(ctx.id, config, ctx.logger.child({ exporter: ctx.id })),
+  create: (config, ctx) =>
+    new SplunkHecExporter(ctx.id, config, ctx.logger.child({ exporter: ctx.id }), ctx.stateDirectory),
 };

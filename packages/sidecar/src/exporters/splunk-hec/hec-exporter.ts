@@ -3,13 +3,14 @@ import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import type { Exporter, ExportOutcome } from '../../component.js';
+import type { DeliveredCallback, Exporter, ExportOutcome } from '../../component.js';
 import { RetryableExportError } from '../../model/errors.js';
 import type { SpooledRecord } from '../../model/spooled-record.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { createAgent, NetworkError, send, snippet } from '../../http/client.js';
 import { tlsAgentOptions } from '../../http/tls-client.js';
 import { AckTracker } from './ack.js';
+import { AckState, type PendingAck } from './ack-state.js';
 import { classify, type HecVerdict } from './codes.js';
 import { HecToken } from './token.js';
 import type { SplunkHecConfig } from './config.js';
@@ -86,6 +87,26 @@ class Slots {
   }
 }
 
+/** One export call: its records, what became of them, and whom to tell as HEC confirms them. */
+interface ExportCall {
+  readonly records: readonly SpooledRecord[];
+  readonly result: BatchResult;
+  readonly signal: AbortSignal | undefined;
+  readonly delivered: DeliveredCallback | undefined;
+}
+
+/** Sequence number ranges `[from, to)` of the records of `events`. */
+function seqRanges(events: readonly HecEvent[], records: readonly SpooledRecord[]): [number, number][] {
+  const seqs = events.map((e) => records[e.position]!.seq).sort((a, b) => a - b);
+  const out: [number, number][] = [];
+  for (const s of seqs) {
+    const last = out[out.length - 1];
+    if (last !== undefined && s <= last[1]) last[1] = Math.max(last[1], s + 1);
+    else out.push([s, s + 1]);
+  }
+  return out;
+}
+
 /** What became of the records of one export call, by position in the batch (unnamed: delivered). */
 class BatchResult {
   readonly rejected = new Map<number, string>();
@@ -131,13 +152,19 @@ export class SplunkHecExporter implements Exporter {
   private readonly builder: EventBuilder;
   private readonly maxBytes: number;
   private readonly timeoutMs: number;
+  private readonly ackTimeoutMs: number;
   private readonly slots: Slots;
   private headers: Record<string, string> = {};
   private ackHeaders: Record<string, string> = {};
-  private readonly channel: string | undefined;
+  private channel: string | undefined;
   private token: HecToken | undefined;
   private agent: HttpAgent | HttpsAgent | undefined;
   private acks: AckTracker | undefined;
+  /** With ack and a state directory: the channel and the requests awaiting acknowledgement, kept across restarts. */
+  private ackState: AckState | undefined;
+  /** Requests pending at the last stop, by ackId: HEC is asked about them before their records are sent again. */
+  private readonly recovered = new Map<number, PendingAck>();
+  private readonly recoveredAcks = new Map<number, Promise<boolean>>();
   private health: Promise<void> | undefined;
   private warnedNoAckId = false;
   private closing = false;
@@ -146,6 +173,8 @@ export class SplunkHecExporter implements Exporter {
     readonly id: string,
     private readonly config: SplunkHecConfig,
     private readonly logger: Logger,
+    /** Where `ack: true` keeps its channel and pending acknowledgements (none: a new channel each start). */
+    private readonly stateDirectory?: string,
   ) {
     this.urls = hecUrls(config.endpoint);
     this.builder = new EventBuilder(
@@ -154,8 +183,8 @@ export class SplunkHecExporter implements Exporter {
     );
     this.maxBytes = parseSize(config.max_content_length);
     this.timeoutMs = parseDuration(config.timeout);
+    this.ackTimeoutMs = parseDuration(config.ack_timeout);
     this.slots = new Slots(config.max_concurrency, this.maxBytes);
-    this.channel = config.ack ? randomUUID() : undefined;
   }
 
   /** Request headers with `token`; requests started from now on use them. */
@@ -171,6 +200,20 @@ export class SplunkHecExporter implements Exporter {
   }
 
   async start(): Promise<void> {
+    if (this.config.ack && this.stateDirectory !== undefined) {
+      const { state, recovered } = await AckState.open(this.stateDirectory, randomUUID, this.logger);
+      this.ackState = state;
+      this.channel = state.channel;
+      for (const p of recovered) this.recovered.set(p.id, p);
+      if (recovered.length > 0) {
+        this.logger.info(
+          { requests: recovered.length, channel: state.channel },
+          'asking Splunk HEC about requests it accepted before the restart before sending their events again',
+        );
+      }
+    } else if (this.config.ack) {
+      this.channel = randomUUID();
+    }
     this.token = await HecToken.load(
       this.config,
       parseDuration(this.config.reload_interval),
@@ -185,7 +228,7 @@ export class SplunkHecExporter implements Exporter {
       this.acks = new AckTracker(
         (ids) => this.queryAcks(ids),
         parseDuration(this.config.ack_poll_interval),
-        parseDuration(this.config.ack_timeout),
+        this.ackTimeoutMs,
         this.logger,
       );
     }
@@ -203,18 +246,76 @@ export class SplunkHecExporter implements Exporter {
     if (this.config.health_check_enabled) this.health = this.checkHealth();
   }
 
-  async export(records: readonly SpooledRecord[], signal?: AbortSignal): Promise<ExportOutcome> {
-    const events = records.map((r, i) => this.builder.build(r, i));
-    const { requests, tooLarge } = planRequests(events, this.maxBytes);
+  async export(
+    records: readonly SpooledRecord[],
+    signal?: AbortSignal,
+    delivered?: DeliveredCallback,
+  ): Promise<ExportOutcome> {
     const result = new BatchResult(records.length);
+    const call: ExportCall = { records, result, signal, delivered };
+    const todo = this.recovered.size === 0 ? records.map((_, i) => i) : await this.confirmRecovered(call);
+    const events = todo.map((i) => this.builder.build(records[i]!, i));
+    const { requests, tooLarge } = planRequests(events, this.maxBytes);
     for (const e of tooLarge) {
       result.reject(
         e.position,
         `the event is ${e.size} bytes with its HEC envelope, over max_content_length (${this.maxBytes} bytes): HEC would refuse every request holding it`,
       );
     }
-    await Promise.all(requests.map((r) => this.deliver(r, result, signal)));
+    await Promise.all(requests.map((r) => this.deliver(r, call)));
     return result.outcome();
+  }
+
+  /**
+   * Records of requests HEC accepted before the restart: asks HEC (on the same channel) whether
+   * they are indexed, until their ack_timeout from when they were sent. Those it confirms are
+   * delivered; returns the positions of the records still to send.
+   */
+  private async confirmRecovered(call: ExportCall): Promise<number[]> {
+    const byAck = new Map<number, number[]>();
+    const todo: number[] = [];
+    call.records.forEach((r, i) => {
+      const ack = this.recoveredAckOf(r.seq);
+      if (ack === undefined) todo.push(i);
+      else byAck.set(ack.id, [...(byAck.get(ack.id) ?? []), i]);
+    });
+    const waits = [...byAck].map(async ([id, positions]) => {
+      if (await this.waitRecovered(this.recovered.get(id)!, call.signal)) call.delivered?.(positions);
+      else todo.push(...positions);
+    });
+    // Requests past their deadline that no batch asks about any more (their records were confirmed
+    // before the restart, or are sent again anyway): forget them.
+    const now = Date.now();
+    for (const [id, p] of this.recovered) {
+      if (p.deadline > now || byAck.has(id) || this.recoveredAcks.has(id)) continue;
+      this.recovered.delete(id);
+      this.ackState?.remove(id);
+    }
+    await Promise.all(waits);
+    return todo.sort((a, b) => a - b);
+  }
+
+  private recoveredAckOf(seq: number): PendingAck | undefined {
+    for (const p of this.recovered.values()) if (p.seqs.some(([a, b]) => seq >= a && seq < b)) return p;
+    return undefined;
+  }
+
+  /** Whether HEC acknowledges a request of before the restart (asked once, however many batches hold its records). */
+  private waitRecovered(ack: PendingAck, signal: AbortSignal | undefined): Promise<boolean> {
+    let waiting = this.recoveredAcks.get(ack.id);
+    if (waiting === undefined) {
+      waiting = this.acks!.wait(ack.id, signal, ack.deadline).then((acked) => {
+        // Settled either way: acknowledged (delivered), or sent again in a new request with a new ackId.
+        if (acked || !signal?.aborted) {
+          this.recovered.delete(ack.id);
+          this.ackState?.remove(ack.id);
+        }
+        this.recoveredAcks.delete(ack.id);
+        return acked;
+      });
+      this.recoveredAcks.set(ack.id, waiting);
+    }
+    return waiting;
   }
 
   /**
@@ -224,12 +325,15 @@ export class SplunkHecExporter implements Exporter {
    * nothing says which events before the bad one were indexed (at least once: a duplicate rather
    * than a loss).
    */
-  private async deliver(events: readonly HecEvent[], result: BatchResult, signal?: AbortSignal): Promise<void> {
+  private async deliver(events: readonly HecEvent[], call: ExportCall): Promise<void> {
+    const { result } = call;
     let pending = events;
     while (pending.length > 0) {
-      const verdict = await this.post(pending, signal);
+      const verdict = await this.post(pending, call);
       switch (verdict.kind) {
         case 'delivered':
+          // Reported per request: after a crash only the requests HEC did not confirm are sent again.
+          call.delivered?.(pending.map((e) => e.position));
           return;
         case 'retry':
           for (const e of pending) result.again(e.position, verdict.reason, verdict.retryAfterMs);
@@ -257,10 +361,7 @@ export class SplunkHecExporter implements Exporter {
             continue;
           }
           const half = pending.length >>> 1;
-          await Promise.all([
-            this.deliver(pending.slice(0, half), result, signal),
-            this.deliver(pending.slice(half), result, signal),
-          ]);
+          await Promise.all([this.deliver(pending.slice(0, half), call), this.deliver(pending.slice(half), call)]);
           return;
         }
       }
@@ -268,7 +369,8 @@ export class SplunkHecExporter implements Exporter {
   }
 
   /** One POST of `events`; with ack, resolves only once they are acknowledged (or not, in time). */
-  private async post(events: readonly HecEvent[], signal?: AbortSignal): Promise<HecVerdict> {
+  private async post(events: readonly HecEvent[], call: ExportCall): Promise<HecVerdict> {
+    const { signal } = call;
     const buffer = await this.slots.acquire();
     let verdict: HecVerdict;
     try {
@@ -303,7 +405,14 @@ export class SplunkHecExporter implements Exporter {
       }
       return verdict;
     }
-    if (await this.acks.wait(verdict.ackId, signal)) return verdict;
+    const deadline = Date.now() + this.ackTimeoutMs;
+    const ackId = verdict.ackId;
+    // Kept across a crash: after the restart HEC is asked about it before the events are sent again.
+    this.ackState?.add({ id: ackId, deadline, seqs: seqRanges(events, call.records) });
+    const acked = await this.acks.wait(ackId, signal, deadline);
+    // On shutdown the request stays pending in the state, for the next start to ask about.
+    if (acked || !signal?.aborted) this.ackState?.remove(ackId);
+    if (acked) return verdict;
     if (signal?.aborted) return SHUTTING_DOWN;
     return {
       kind: 'retry',
@@ -370,6 +479,7 @@ export class SplunkHecExporter implements Exporter {
     this.closing = true;
     this.token?.stop();
     await this.acks?.close();
+    await this.ackState?.close();
     this.agent?.destroy();
     await this.health;
   }

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -123,10 +126,10 @@ describe('splunk_hec exporter', () => {
     logs.length = 0;
   });
 
-  async function exporter(extra: Record<string, unknown> = {}): Promise<SplunkHecExporter> {
+  async function exporter(extra: Record<string, unknown> = {}, stateDirectory?: string): Promise<SplunkHecExporter> {
     const config = { endpoint: hec.url, token: TOKEN, health_check_enabled: false, ...extra };
     assert.deepEqual(validateSchema(splunkHecSchema, config, []), []);
-    const e = new SplunkHecExporter('splunk_hec', config as unknown as SplunkHecConfig, logger);
+    const e = new SplunkHecExporter('splunk_hec', config as unknown as SplunkHecConfig, logger, stateDirectory);
     await e.start();
     running.push(e);
     return e;
@@ -324,9 +327,8 @@ describe('splunk_hec exporter', () => {
     const exported = e.export(batch);
     let settled = false;
     void exported.then(() => (settled = true));
-    await new Promise((r) => setTimeout(r, 120));
+    await until(() => hec.ackQueries.length >= 2);
     assert.equal(settled, false, 'not delivered before the acknowledgement');
-    assert.ok(hec.ackQueries.length >= 2);
     for (let id = 0; id < nextAck; id++) hec.acked.add(id);
     assert.deepEqual(await exported, {});
     const channel = hec.received[0]!.headers['x-splunk-request-channel'] as string;
@@ -348,6 +350,72 @@ describe('splunk_hec exporter', () => {
     assert.ok(Date.now() - t0 >= 250, 'waited for ack_timeout');
     assert.ok(outcome.retry !== undefined && outcome.retry.indexes.length > 0 && outcome.retry.indexes.length < 6);
     assert.match(outcome.retry.reason, /did not acknowledge ackId \d+ \(\d+ events\) within ack_timeout 400ms/);
+  });
+
+  it('reports the records of each request HEC confirms, and none it refuses', async () => {
+    const e = await exporter({ max_content_length: '2KiB' });
+    hec.answer = (_, n) =>
+      n === 1
+        ? { status: 503, body: { text: 'Server is busy', code: 9 } }
+        : { status: 200, body: { text: 'Success', code: 0 } };
+    const batch = records(6);
+    const reported: number[] = [];
+    const outcome = await e.export(batch, undefined, (indexes) => reported.push(...indexes));
+    const retried = new Set(outcome.retry?.indexes ?? []);
+    assert.ok(retried.size > 0 && retried.size < 6);
+    assert.deepEqual(
+      reported.sort(),
+      [0, 1, 2, 3, 4, 5].filter((i) => !retried.has(i)),
+      'every record HEC took, none it refused',
+    );
+  });
+
+  it('with ack, after a restart asks HEC about the requests it accepted before instead of sending them again', async (t) => {
+    const state = await mkdtemp(join(tmpdir(), 'otel-audit-hec-state-'));
+    t.after(() => rm(state, { recursive: true, force: true }));
+    let nextAck = 0;
+    hec.answer = () => ({ status: 200, body: { text: 'Success', code: 0, ackId: nextAck++ } });
+    const ackConfig = { ack: true, ack_poll_interval: '20ms', ack_timeout: '600ms' };
+    const batch = records(3);
+
+    // Sent and accepted; the sidecar stops before HEC acknowledges it.
+    const before = await exporter(ackConfig, state);
+    const stop = new AbortController();
+    const cut = before.export(batch, stop.signal);
+    await until(() => hec.received.length === 1);
+    await new Promise((r) => setTimeout(r, 30));
+    stop.abort();
+    await assert.rejects(cut, /shutting down before Splunk HEC confirmed the events/);
+    await before.shutdown();
+    const channel = hec.received[0]!.headers['x-splunk-request-channel'];
+
+    // HEC indexed it meanwhile: the restarted exporter asks on the same channel and does not send it again.
+    hec.acked.add(0);
+    const after = await exporter(ackConfig, state);
+    const reported: number[] = [];
+    assert.deepEqual(await after.export(batch, undefined, (i) => reported.push(...i)), {});
+    assert.equal(hec.received.length, 1, 'not sent again');
+    assert.deepEqual(reported.sort(), [0, 1, 2]);
+    assert.ok(hec.ackQueries.some((q) => q.ids.includes(0) && q.headers['x-splunk-request-channel'] === channel));
+    await after.shutdown();
+
+    // A request HEC never acknowledges is sent again once its ack_timeout (from when it was sent) is over.
+    hec.acked.clear();
+    const third = await exporter(ackConfig, state);
+    const stop3 = new AbortController();
+    const cut3 = third.export(records(2), stop3.signal);
+    await until(() => hec.received.length === 2);
+    const sentAt = Date.now();
+    stop3.abort();
+    await assert.rejects(cut3, /shutting down/);
+    await third.shutdown();
+    const fourth = await exporter(ackConfig, state);
+    const resend = fourth.export(records(2));
+    await until(() => nextAck === 3);
+    assert.ok(Date.now() - sentAt >= 500, 'waited for the acknowledgement until the original deadline');
+    assert.equal(hec.received.length, 3);
+    hec.acked.add(2);
+    assert.deepEqual(await resend, {});
   });
 
   it('checks HEC health at start without failing when it is down', async (t) => {
