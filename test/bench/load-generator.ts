@@ -1,8 +1,8 @@
 /**
  * OTLP/HTTP load generator, run as its own process by the benchmarks. Keeps `--concurrency`
  * POST /v1/logs requests in flight over keep-alive connections, cycling through the request
- * bodies in `--bodies` (see bodies-file.ts), for `--warmup` + `--duration` seconds, then prints
- * one JSON line (LoadResult).
+ * bodies in `--bodies` (see bodies-file.ts), for `--warmup` + `--duration` seconds. Prints
+ * `{"event":"measuring"}` when the measured window starts, then one JSON line (LoadResult).
  *
  *   --target=HOST:PORT  --bodies=FILE  --records=N (records per body)
  *   --concurrency=8  --warmup=2  --duration=10
@@ -192,10 +192,16 @@ async function run(options: Options): Promise<LoadResult> {
   const next = () => options.bodies[i++ % options.bodies.length]!;
   const windowStart = performance.now() + options.warmupMs;
   const window: [number, number] = [windowStart, windowStart + options.durationMs];
+  // Tells the benchmark when the measured window starts (it samples the target's CPU time and output then).
+  const announce = setTimeout(
+    () => process.stdout.write(`${JSON.stringify({ event: 'measuring' })}\n`),
+    options.warmupMs,
+  );
   const grpcClient = options.protocol === 'grpc' ? grpcSender(options) : undefined;
   const send: Send = grpcClient?.send ?? ((body) => post(agent, options, body));
   if (options.rate > 0) await paced(send, options, tally, next, window);
   else await Promise.all(Array.from({ length: options.concurrency }, () => worker(send, tally, next, window)));
+  clearTimeout(announce);
   agent.destroy();
   grpcClient?.close();
   return summarize(options, tally);
