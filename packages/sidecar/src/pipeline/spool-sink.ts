@@ -2,6 +2,7 @@ import type { AuditRecord } from '../model/audit-record.js';
 import type { RetrievedRecord } from '../model/local-record.js';
 import { spoolInputOf, spoolInputOfRetrieved, type SpoolInput } from '../model/spooled-record.js';
 import type { RecordSink } from './pipeline.js';
+import type { SpoolInputSink } from './proto-pipeline.js';
 
 /** Durable storage that takes records for the exporters (the spool): resolves once they are fsynced. */
 export interface RecordStore {
@@ -9,12 +10,17 @@ export interface RecordStore {
 }
 
 /** The pipeline's sink: accepted records go into the durable spool, from where each exporter reads them. */
-export class SpoolSink implements RecordSink {
+export class SpoolSink implements RecordSink, SpoolInputSink {
   constructor(private readonly store: RecordStore) {}
 
   write(records: readonly AuditRecord[]): Promise<void> {
     const receivedAt = Date.now();
     return this.store.append(records.map((r) => spoolInputOf(r, receivedAt)));
+  }
+
+  /** Records the protobuf path has put into spool form itself. */
+  writeInputs(inputs: readonly SpoolInput[]): Promise<void> {
+    return this.store.append(inputs);
   }
 
   /**

@@ -20,7 +20,6 @@ import {
   type RecordLimits,
   type RequestLimits,
 } from '../../model/limits.js';
-import { decodeLogsRequestProto } from '../../otlp/decode-proto.js';
 import { encodeExportResponse, encodeRetryInfo } from '../../otlp/encode-response.js';
 import { ProtoWriter } from '../../otlp/proto-writer.js';
 import { partialSuccessOf } from '../../otlp/partial-success.js';
@@ -185,8 +184,7 @@ export class OtlpGrpcReceiver {
     const started = performance.now();
     let code = 'OK';
     try {
-      const request = decodeLogsRequestProto(call.request, this.decodeLimits);
-      const result = await this.consumer.consume(request, this.recordLimits);
+      const result = await this.consumer.consumeProto(call.request, this.decodeLimits, this.recordLimits);
       callback(null, encodeExportResponse('protobuf', partialSuccessOf(result)));
     } catch (err) {
       const e = toReceiverError(err, this.logger);

@@ -11,9 +11,7 @@ import {
   type RecordLimits,
   type RequestLimits,
 } from '../../model/limits.js';
-import type { LogsRequest } from '../../model/otlp-logs.js';
 import { decodeLogsRequestJson } from '../../otlp/decode-json.js';
-import { decodeLogsRequestProto } from '../../otlp/decode-proto.js';
 import { CONTENT_TYPE, encodeExportResponse, encodeStatus, type OtlpEncoding } from '../../otlp/encode-response.js';
 import { partialSuccessOf } from '../../otlp/partial-success.js';
 import type { Logger } from '../../telemetry/logger.js';
@@ -132,8 +130,13 @@ export class OtlpHttpReceiver {
       }
       encoding = requestEncoding;
       const body = await this.readBody(req);
-      const request = this.decode(encoding, body);
-      const result = await this.consumer.consume(request, this.recordLimits);
+      const result =
+        encoding === 'protobuf'
+          ? await this.consumer.consumeProto(body, this.decodeLimits, this.recordLimits)
+          : await this.consumer.consume(
+              decodeLogsRequestJson(body.toString('utf8'), this.decodeLimits),
+              this.recordLimits,
+            );
       this.reply(res, 200, encoding, encodeExportResponse(encoding, partialSuccessOf(result)));
     } catch (err) {
       const e = toReceiverError(err, this.logger);
@@ -199,12 +202,6 @@ export class OtlpHttpReceiver {
 
   private tooLarge(what: string): ReceiverError {
     return new ReceiverError('too-large', `${what} exceeds the limit of ${this.maxBody} bytes`);
-  }
-
-  private decode(encoding: OtlpEncoding, body: Buffer): LogsRequest {
-    return encoding === 'protobuf'
-      ? decodeLogsRequestProto(body, this.decodeLimits)
-      : decodeLogsRequestJson(body.toString('utf8'), this.decodeLimits);
   }
 }
 
