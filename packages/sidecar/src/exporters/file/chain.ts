@@ -92,8 +92,15 @@ export class Chain {
         throw new Error('a local record must be a JSON object');
       }
       const start = pos;
-      pos += record.copy(out, pos, 0, record.length - 1);
-      pos += out.write(`${record.length > 2 ? ',' : ''}"chain":{"n":${size},"prev":"${hash}"}}`, pos, 'latin1');
+      // The record, then the chain field over its closing brace: `,"chain":{"n":<n>,"prev":"<hex>"}}`.
+      out.set(record, pos);
+      pos += record.length - 1;
+      if (record.length > 2) out[pos++] = 0x2c;
+      pos = put(out, pos, CHAIN_N);
+      pos = putDecimal(out, pos, size);
+      pos = put(out, pos, PREV);
+      for (let i = 0; i < 64; i++) out[pos++] = hash.charCodeAt(i);
+      pos = put(out, pos, CHAIN_END);
       hash = sha256Hex(out.subarray(start, pos));
       out[pos++] = 0x0a;
       size++;
@@ -101,6 +108,23 @@ export class Chain {
     const next: ChainHead = { size, hash };
     return { buffers: [out.subarray(0, pos)], bytes: pos, commit: () => (this.current = next) };
   }
+}
+
+const CHAIN_N = Buffer.from('"chain":{"n":');
+const PREV = Buffer.from(',"prev":"');
+const CHAIN_END = Buffer.from('"}}');
+
+function put(out: Buffer, pos: number, bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; i++) out[pos++] = bytes[i]!;
+  return pos;
+}
+
+/** A non-negative integer (below 2^53) in decimal. */
+function putDecimal(out: Buffer, pos: number, n: number): number {
+  let digits = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  for (let i = digits - 1, x = n; i >= 0; i--, x = Math.floor(x / 10)) out[pos + i] = 0x30 + (x % 10);
+  return pos + digits;
 }
 
 /** Plain lines: the records as they are, one per line. */
