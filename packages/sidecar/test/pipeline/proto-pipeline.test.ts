@@ -648,8 +648,48 @@ describe('protobuf fast path', () => {
       }
       for (const v of values) variants.push({ ...valid, body: v });
     }
-    // One malformed record per request (a malformed one refuses the whole request), after a valid one.
-    for (const v of variants) await same(request([validRecord(r, 0), v]));
+    // A record that is not an audit event is read just as strictly (the decoder refuses it as well).
+    for (const rawTail of tails) variants.push({ ...validRecord(r, 1), eventName: 'http.request', rawTail });
+    for (const v of values) variants.push({ eventName: 'http.request', attributes: [['x', v]] });
+    // One malformed record per request (a malformed one refuses the whole request), between valid
+    // ones: its fields must not be read past its end.
+    for (const v of variants) await same(request([validRecord(r, 0), v, validRecord(r, 3)]));
+  });
+
+  it('leaves records with invalid UTF-8 anywhere to the reference (a stricter decoder may refuse them)', async () => {
+    const r = rng(12);
+    const bad = Buffer.from([0x61, 0xff]);
+    const records: Rec[] = [
+      { ...validRecord(r, 0), severityText: 'x' },
+      { ...validRecord(r, 0), rawTail: len(3, bad) },
+      { ...validRecord(r, 0), attributes: [...validRecord(r, 0).attributes, ['x.other', s(bad)]] },
+      { ...validRecord(r, 0), attributes: [...validRecord(r, 0).attributes, ['x.list', { a: [s(bad)] }]] },
+      { ...validRecord(r, 1), eventName: Buffer.concat([Buffer.from('audit.data_access'), bad]) },
+      { eventName: Buffer.concat([Buffer.from('http.'), bad]), attributes: [] },
+      { eventName: 'http.request', attributes: [['x', s(bad)]] },
+      { eventName: 'http.request', severityText: 'x', rawTail: len(3, bad), attributes: [] },
+    ];
+    for (const [i, record] of records.entries()) {
+      const fast = await same(request([record]));
+      assert.equal(fast, i === 0 ? 1 : 0, `record ${i}`);
+    }
+  });
+
+  it('agrees with the reference on records with many entries of one kind', async () => {
+    const r = rng(13);
+    const valid = validRecord(r, 1);
+    for (const n of [31, 32, 33, 40]) {
+      const customs: [string, Value][] = Array.from({ length: n }, (_, i) => [`audit.custom.k${i}`, s(`v${i}`)]);
+      const ids: [string, Value][] = Array.from({ length: n }, (_, i) => [`audit.object.id.k${i}`, s(`v${i}`)]);
+      const names = Array.from({ length: n }, (_, i) => `a${i}`);
+      const entries: [string, Value][] = names.map((name) => [`audit.attribute.${name}.successful`, { b: true }]);
+      await same(request([{ ...valid, attributes: [...valid.attributes, ...customs] }]));
+      await same(request([{ ...valid, attributes: [...valid.attributes, ...ids] }]));
+      const withNames = valid.attributes.filter(([k]) => !String(k).startsWith('audit.attribute.'));
+      await same(
+        request([{ ...valid, attributes: [...withNames, ['audit.attribute.names', arr(...names)], ...entries] }]),
+      );
+    }
   });
 
   it('refuses over-limit requests with the decoder’s errors', async () => {
@@ -664,6 +704,11 @@ describe('protobuf fast path', () => {
       { ...validRecord(r, 2), attributes: [['x', { kv: [['a', { kv: [['b', { kv: [['c', s('d')]] }]] }]] }]] },
     ]);
     await same(deep, { ...DEFAULT_DECODE_LIMITS, maxDepth: 2 });
+    const deepOther = request([
+      validRecord(r, 0),
+      { eventName: 'http.request', attributes: [['x', { kv: [['a', { kv: [['b', { kv: [['c', s('d')]] }]] }]] }]] },
+    ]);
+    await same(deepOther, { ...DEFAULT_DECODE_LIMITS, maxDepth: 2 });
     // Arrays (audit.attribute.names) are one level deep: refused where no nesting is allowed.
     await same(body, { ...DEFAULT_DECODE_LIMITS, maxDepth: 0 });
   });
