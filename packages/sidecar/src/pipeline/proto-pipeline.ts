@@ -123,7 +123,7 @@ export class ProtoPipeline {
   }
 }
 
-const MAX_SPARE_BUFFERS = 8;
+const MAX_SPARE_BUFFERS = 4;
 const MAX_SPARE_BYTES = 4 * 1024 * 1024;
 
 /** An output buffer for the local records of a request of `bodyBytes` (they are somewhat larger than the protobuf). */
@@ -295,7 +295,11 @@ class RequestScan {
       else this.outcomes.ignored++;
       return;
     }
-    if (!scan.attributes() || this.splunkTooLong() || !passes(scan, plan, (s, e) => body.toString('utf8', s, e))) {
+    if (
+      !scan.attributes(plan.keys) ||
+      this.splunkTooLong() ||
+      !passes(scan, plan, (s, e) => body.toString('utf8', s, e))
+    ) {
       this.reference(index, start, end);
       return;
     }

@@ -132,38 +132,64 @@ function classify(k: string): KeyInfo {
 const MAX_CACHED = 4096;
 const MAX_CACHED_LENGTH = 128;
 let cached = 0;
-const cache = new Map<number, { readonly bytes: Buffer; readonly info: KeyInfo }[]>();
+
+/** A key's bytes (a copy) and what it means. */
+export interface KnownKey {
+  readonly bytes: Buffer;
+  readonly info: KeyInfo;
+}
+
+const cache = new Map<number, KnownKey[]>();
 
 /**
- * The meaning of the attribute key `buf[start, end)` (UTF-8). Keys repeat from record to record, so
- * each distinct key is decoded and classified once, then found by its bytes. A key that is not
- * well-formed UTF-8 is left to the reference decoder.
+ * The attribute key `buf[start, end)` (UTF-8) and its meaning. Keys repeat from record to record,
+ * so each distinct key is decoded and classified once, then found by its bytes (a key that is not
+ * well-formed UTF-8 is left to the reference decoder). Undefined for keys not kept (too long, too
+ * many): classify those each time.
  */
-export function keyInfoAt(buf: Buffer, start: number, end: number): KeyInfo {
+function knownKeyAt(buf: Buffer, start: number, end: number): KnownKey | undefined {
   const len = end - start;
-  if (len === 0) return OTHER;
-  if (len > MAX_CACHED_LENGTH) return classifyBytes(buf, start, end);
+  if (len === 0) return EMPTY;
+  if (len > MAX_CACHED_LENGTH) return undefined;
   // A cheap bucket hash (length and a few sample bytes); a byte compare decides.
   const h =
     len | (buf[end - 1]! << 8) | (buf[end - 2 < start ? start : end - 2]! << 16) | (buf[start + (len >> 1)]! << 24);
   const bucket = cache.get(h);
   if (bucket !== undefined) {
-    for (const e of bucket) {
-      const b = e.bytes;
-      if (b.length !== len) continue;
-      let i = 0;
-      while (i < len && b[i] === buf[start + i]) i++;
-      if (i === len) return e.info;
-    }
+    for (const e of bucket) if (sameKey(e.bytes, buf, start, end)) return e;
   }
-  const info = classifyBytes(buf, start, end);
-  if (cached < MAX_CACHED) {
-    const entry = { bytes: Buffer.from(buf.subarray(start, end)), info };
-    if (bucket === undefined) cache.set(h, [entry]);
-    else bucket.push(entry);
-    cached++;
+  if (cached >= MAX_CACHED) return undefined;
+  const entry = { bytes: Buffer.from(buf.subarray(start, end)), info: classifyBytes(buf, start, end) };
+  if (bucket === undefined) cache.set(h, [entry]);
+  else bucket.push(entry);
+  cached++;
+  return entry;
+}
+
+const EMPTY: KnownKey = { bytes: Buffer.alloc(0), info: OTHER };
+
+function sameKey(bytes: Buffer, buf: Buffer, start: number, end: number): boolean {
+  const len = end - start;
+  if (bytes.length !== len) return false;
+  for (let i = 0; i < len; i++) if (bytes[i] !== buf[start + i]) return false;
+  return true;
+}
+
+/**
+ * The keys of the last record of one kind, by position: records of a kind from one application
+ * list their attributes in the same order, so the key at a position is mostly the one there before
+ * (one byte compare instead of a hash lookup).
+ */
+export class KeyMemo {
+  private readonly keys: (KnownKey | undefined)[] = [];
+
+  infoAt(position: number, buf: Buffer, start: number, end: number): KeyInfo {
+    const last = this.keys[position];
+    if (last !== undefined && sameKey(last.bytes, buf, start, end)) return last.info;
+    const known = knownKeyAt(buf, start, end);
+    this.keys[position] = known;
+    return known?.info ?? classifyBytes(buf, start, end);
   }
-  return info;
 }
 
 function classifyBytes(buf: Buffer, start: number, end: number): KeyInfo {

@@ -7,7 +7,7 @@ import {
   type AuditEventName,
   type AuditEventType,
 } from '@otel-audit/semconv';
-import { Suffix, SUFFIX_OF } from './attribute-keys.js';
+import { KeyMemo, Suffix, SUFFIX_OF } from './attribute-keys.js';
 import { hasNonSpace, hasSpace, type JsonWriter } from './json-writer.js';
 import { E, F, P, sameBytes, V, type Ranges, type RecordScan } from './record-scan.js';
 
@@ -26,6 +26,8 @@ export interface KindPlan {
   readonly required: number;
   /** `,"category":"<category>","tenant":` */
   readonly category: Buffer;
+  /** The attribute keys of this kind's last record. */
+  readonly keys: KeyMemo;
 }
 
 function suffixBits(suffixes: readonly AttributeSuffix[]): number {
@@ -50,6 +52,7 @@ function plan(rules: AuditEventType): KindPlan {
     allowed: suffixBits(rules.entries.allowed),
     required: suffixBits(rules.entries.required),
     category: Buffer.from(`,"category":"${rules.sapCategory}","tenant":`),
+    keys: new KeyMemo(),
   };
 }
 
@@ -58,9 +61,13 @@ const AUDIT_PREFIX = Buffer.from('audit.');
 
 /** The plan of the event name at `buf[start, end)`; undefined when it is not one of the six. */
 export function planOf(buf: Buffer, start: number, end: number): KindPlan | undefined {
+  const len = end - start;
   for (const p of PLANS) {
     const n = p.nameBytes;
-    if (n.length === end - start && buf.compare(n, 0, n.length, start, end) === 0) return p;
+    if (n.length !== len) continue;
+    let i = 0;
+    while (i < len && n[i] === buf[start + i]) i++;
+    if (i === len) return p;
   }
   return undefined;
 }
@@ -325,18 +332,17 @@ function writeAttachments(w: JsonWriter, s: RecordScan): boolean {
   return true;
 }
 
-function isHex(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
-}
+/** 1 for the bytes of hex digits, either case. */
+const HEX_DIGIT = new Uint8Array(256);
+for (const c of Buffer.from('0123456789abcdefABCDEF')) HEX_DIGIT[c] = 1;
 
 /** semconv `isUuid` on bytes (8-4-4-4-12 hex digits, either case). */
 export function isUuidAt(buf: Buffer, start: number, end: number): boolean {
   if (start < 0 || end - start !== 36) return false;
+  if (buf[start + 8] !== 0x2d || buf[start + 13] !== 0x2d || buf[start + 18] !== 0x2d || buf[start + 23] !== 0x2d)
+    return false;
   for (let i = 0; i < 36; i++) {
-    const ch = buf[start + i]!;
-    if (i === 8 || i === 13 || i === 18 || i === 23) {
-      if (ch !== 0x2d) return false;
-    } else if (!isHex(ch)) return false;
+    if (HEX_DIGIT[buf[start + i]!] === 0 && i !== 8 && i !== 13 && i !== 18 && i !== 23) return false;
   }
   return true;
 }

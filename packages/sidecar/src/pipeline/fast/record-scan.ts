@@ -1,5 +1,5 @@
 import type { DecodeLimits, RecordLimits } from '../../model/limits.js';
-import { Key, keyInfoAt, Suffix } from './attribute-keys.js';
+import { Key, Suffix, type KeyMemo } from './attribute-keys.js';
 import { hasNonSpace, utf8Length } from './json-writer.js';
 
 /** The type of an AnyValue as the scan sees it. */
@@ -254,8 +254,11 @@ export class RecordScan {
     return true;
   }
 
-  /** Reads the attributes of an audit record into the fields; false: leave the record to the reference path. */
-  attributes(): boolean {
+  /**
+   * Reads the attributes of an audit record into the fields (`keys`: the kind's memo of keys by
+   * position); false: leave the record to the reference path.
+   */
+  attributes(keys: KeyMemo): boolean {
     this.str.fill(-1);
     this.success = -1;
     this.present = 0;
@@ -267,7 +270,7 @@ export class RecordScan {
       const start = this.attributeStart[i]!;
       const keyEnd = this.keyValue(start, this.attributeEnd[i]!);
       if (keyEnd < 0 || !this.withinLimits()) return false;
-      const k = keyInfoAt(buf, keyStartOf(buf, start), keyEnd);
+      const k = keys.infoAt(i, buf, keyStartOf(buf, start), keyEnd);
       const type = this.vType;
       switch (k.key) {
         case Key.Other:
