@@ -20,6 +20,8 @@ export interface ScannedRequest {
   /** The accepted records in request order, in spool form. */
   readonly inputs: readonly SpoolInput[];
   readonly outcomes: RecordOutcomes;
+  /** Records the fast path left to the reference decoder and mapping. */
+  readonly referenceRecords: number;
 }
 
 /** The request is not one the fast path reads itself: the reference decoder and pipeline take it whole. */
@@ -173,6 +175,7 @@ class RequestScan {
   );
   private readonly receiveTime: string;
   private readonly maxContainers: number;
+  private referenceRecords = 0;
   private resources = 0;
   private scopes = 0;
   // The resource and scope of the records being read.
@@ -207,7 +210,12 @@ class RequestScan {
       this.resourceLogs(lengthEnd(), fieldEnd);
       pos = fieldEnd;
     }
-    return { received: this.outcomes.received, inputs: this.accepted, outcomes: this.outcomes };
+    return {
+      received: this.outcomes.received,
+      inputs: this.accepted,
+      outcomes: this.outcomes,
+      referenceRecords: this.referenceRecords,
+    };
   }
 
   /** The end of the length-delimited field whose length is at `pos`. */
@@ -352,6 +360,7 @@ class RequestScan {
 
   /** A record the fast path leaves to the reference decoder and mapping. */
   private reference(index: number, start: number, end: number): void {
+    this.referenceRecords++;
     const record = decodeLogRecordAt(this.body, start, end, this.decodeLimits);
     mapRecord(
       this.outcomes,
