@@ -6,6 +6,13 @@ import { Spool, type SpoolObserver } from './spool/spool.js';
 import { lockDirectory } from './storage/lock.js';
 import type { Logger } from './telemetry/logger.js';
 
+/**
+ * The most recent spool data kept in memory for exporters that keep up. More only helps an exporter
+ * that is further behind, which then reads its records from the segment files (the page cache, most
+ * likely) a few MiB at a time; every MiB here is resident memory of the sidecar.
+ */
+const MAX_CACHE_BYTES = 8 * 1024 * 1024;
+
 /** Where the parts of the storage directory live. */
 export function storagePaths(directory: string) {
   return { queue: join(directory, 'queue'), deadLetter: join(directory, 'dead-letter') };
@@ -54,7 +61,7 @@ export async function openStorage(config: ServiceConfig, options: OpenStorageOpt
       maxSizeBytes,
       segmentSizeBytes,
       fsync,
-      cacheBytes: options.tool ? 1024 * 1024 : Math.min(64 * 1024 * 1024, Math.max(1024 * 1024, maxSizeBytes / 16)),
+      cacheBytes: options.tool ? 1024 * 1024 : Math.min(MAX_CACHE_BYTES, Math.max(1024 * 1024, maxSizeBytes / 16)),
       consumers: config.exporters.map((e) => e.id),
       logger: logger.child({ component: 'spool' }),
       ...(options.observer === undefined ? {} : { observer: options.observer }),

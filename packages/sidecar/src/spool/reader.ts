@@ -44,6 +44,7 @@ export interface ReadBatch {
   readonly end: Cursor;
 }
 
+/** How much a reader that is behind reads from a segment file at once (an entry larger than this is read whole). */
 const READ_CHUNK = 1024 * 1024;
 
 /** What parsing a stretch of bytes gave. */
@@ -200,7 +201,7 @@ export class SpoolReader {
       this.fh = await open(segmentPath(this.spool.directory, segment), 'r');
       this.fhSegment = segment;
     }
-    let want = Math.min(Math.max(READ_CHUNK, maxBytes), size - this.position.offset);
+    let want = Math.min(READ_CHUNK, size - this.position.offset);
     for (;;) {
       const data = await this.readAt(this.position.offset, want);
       // What this batch does not take is kept for the next ones (instead of being read again).

@@ -21,6 +21,8 @@ export function lineHash(line: Buffer | string): string {
   return sha256Hex(line);
 }
 
+const MAX_SCRATCH_BYTES = 4 * 1024 * 1024;
+
 /** The longest chain field: `,"chain":{"n":<up to 16 digits>,"prev":"<64 hex>"}}` and the newline. */
 const MAX_SUFFIX = 14 + 16 + 9 + 64 + 3 + 1;
 
@@ -56,6 +58,8 @@ export interface EncodedLines {
 /** Turns local record JSON objects into chained lines. */
 export class Chain {
   private current: ChainHead;
+  /** The output buffer, reused from one write to the next (the file writes one batch at a time). */
+  private scratch: Buffer | undefined;
 
   constructor(head: ChainHead) {
     this.current = head;
@@ -79,13 +83,19 @@ export class Chain {
   /**
    * The bytes of `records` (JSON objects, without newline) as chained lines. The chain moves on
    * only at `commit()`: a write that fails leaves it where it was, so the retry links the same way.
+   * The lines are valid until the next call (their buffer is reused).
    */
   encode(records: readonly Buffer[]): EncodedLines {
     let { size, hash } = this.current;
     let capacity = 0;
     for (const record of records) capacity += record.length + MAX_SUFFIX;
-    // All lines go into one buffer, and each line is hashed where it lies in it.
-    const out = Buffer.allocUnsafe(capacity);
+    // All lines go into one buffer, and each line is hashed where it lies in it. The buffer is the
+    // previous call's when that fits: its lines are written by then (encode runs once per flush).
+    let out = this.scratch;
+    if (out === undefined || out.length < capacity) {
+      out = Buffer.allocUnsafe(capacity);
+      this.scratch = capacity <= MAX_SCRATCH_BYTES ? out : undefined;
+    }
     let pos = 0;
     for (const record of records) {
       if (record.length === 0 || record[record.length - 1] !== CLOSE_BRACE) {
