@@ -27,6 +27,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { DRAIN_MS, type OtlpGrpcConfig } from './config.js';
 import { ReceiverError, toReceiverError } from './errors.js';
+import { FLOW_CONTROL_WINDOW_OPTION, widenReceiveWindows } from './grpc-flow-control.js';
 import { BearerAuth, readTlsMaterial, watchTlsMaterial } from './security.js';
 import { parseDuration } from '../../util/units.js';
 import { formatEndpoint, parseEndpoint } from '../../util/endpoint.js';
@@ -91,6 +92,7 @@ export class OtlpGrpcReceiver {
       'grpc.max_receive_message_length': this.config.max_request_body_size,
       'grpc.max_send_message_length': MAX_SEND_MESSAGE,
       'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
+      ...FLOW_CONTROL_WINDOW_OPTION,
       ...(this.auth === undefined ? {} : { interceptors: [this.authenticate(this.auth)] }),
     });
     const service = {
@@ -114,6 +116,7 @@ export class OtlpGrpcReceiver {
     this.port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(address, this.credentials(), (err, bound) => (err ? reject(err) : resolve(bound)));
     });
+    widenReceiveWindows(server, this.logger);
     this.server = server;
   }
 
