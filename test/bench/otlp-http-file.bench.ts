@@ -16,8 +16,8 @@
  * (`--max-semi-space-size=64`) and again with Node's defaults, over OTLP/HTTP and OTLP/gRPC.
  * `--baseline=DIR` runs the same sidecars from another built checkout (e.g. main) in the same run,
  * for a before/after comparison (several, comma-separated: one set of rows each, named after the
- * directory). `--cpu-prof=DIR` profiles the first sidecar and prints its top
- * functions by self time (profiling slows it down: do not compare those numbers).
+ * directory). `--cpu-prof=DIR` profiles the first sidecar that runs and prints
+ * its top functions by self time (profiling slows it down: do not compare those numbers).
  */
 import { spawnSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
@@ -114,6 +114,8 @@ interface Target {
   readonly name: string;
   /** The load generator's protocol (default http). */
   readonly protocol?: 'http' | 'grpc';
+  /** gRPC connections the load generator spreads its requests over (default 1). */
+  readonly grpcChannels?: number;
   start(dir: string): Promise<RunningTarget>;
 }
 
@@ -239,6 +241,7 @@ interface SidecarVariant {
   readonly name: string;
   readonly nodeArgs: readonly string[];
   readonly protocol?: 'http' | 'grpc';
+  readonly grpcChannels?: number;
   /** The otel-audit CLI to run (another checkout for the "before" rows). */
   readonly cli?: string;
   readonly cpuProfDir?: string | undefined;
@@ -264,6 +267,7 @@ function otelAuditTarget(pinning: Pinning, v: SidecarVariant): Target {
     id: v.id,
     name: v.name,
     protocol,
+    grpcChannels: v.grpcChannels ?? 1,
     async start(dir) {
       const sidecar = await startSidecar({
         config,
@@ -320,6 +324,7 @@ async function runLoad(
   bodiesFile: string,
   rate = 0,
   protocol = 'http',
+  grpcChannels = 1,
 ): Promise<TimedLoadResult> {
   const child = spawnNode(pinning.load, benchScript('load-generator.js'), [
     `--target=${target.address}`,
@@ -330,6 +335,7 @@ async function runLoad(
     `--duration=${options.durationS}`,
     `--rate=${rate}`,
     `--protocol=${protocol}`,
+    `--grpc-channels=${grpcChannels}`,
   ]);
   const nextLine = lineReader(child);
   for (;;) {
@@ -361,7 +367,7 @@ async function measure(
   await mkdir(dir);
   const running = await target.start(dir);
   try {
-    const result = await runLoad(pinning, options, running, bodiesFile, rate, target.protocol);
+    const result = await runLoad(pinning, options, running, bodiesFile, rate, target.protocol, target.grpcChannels);
     if (Object.keys(result.failures).length > 0) {
       console.log(`  WARNING: unsuccessful requests (outcome: count): ${JSON.stringify(result.failures)}`);
     }
@@ -413,10 +419,14 @@ function printTable(rows: readonly Row[]): void {
       'record over the same span (per record written to the file; for the ceilings, per record acknowledged).',
   );
   const http = rows.find((r) => r.target.id === 'http');
-  const grpc = rows.find((r) => r.target.id === 'grpc');
-  if (http !== undefined && grpc !== undefined) {
+  for (const [id, what] of [
+    ['grpc', 'one connection'],
+    ['grpc-conns', 'one connection per request in flight, as HTTP'],
+  ] as const) {
+    const grpc = rows.find((r) => r.target.id === id);
+    if (http === undefined || grpc === undefined) continue;
     console.log(
-      `gRPC vs HTTP (gateway flags): accept ${(grpc.result.recordsPerSec / http.result.recordsPerSec).toFixed(2)}, ` +
+      `gRPC (${what}) vs HTTP: accept ${(grpc.result.recordsPerSec / http.result.recordsPerSec).toFixed(2)}, ` +
         `end to end ${(grpc.measured.e2ePerSec / http.measured.e2ePerSec).toFixed(2)}, CPU per record ` +
         (grpc.measured.cpuMicrosPerRecord / http.measured.cpuMicrosPerRecord).toFixed(2),
     );
@@ -474,6 +484,14 @@ function targets(options: BenchOptions, pinning: Pinning): Target[] {
       protocol: 'grpc',
       cli,
     },
+    {
+      id: `${idPrefix}grpc-conns`,
+      name: `${prefix}OTLP/gRPC, ${options.concurrency} connections, ${flags}`,
+      nodeArgs: gateway,
+      protocol: 'grpc',
+      grpcChannels: options.concurrency,
+      cli,
+    },
     ...(gateway.length === 0
       ? []
       : [
@@ -486,32 +504,22 @@ function targets(options: BenchOptions, pinning: Pinning): Target[] {
           },
         ]),
   ];
-  const ours = sidecars('otel-audit: ', '');
-  ours[0] = { ...ours[0]!, cpuProfDir: options.cpuProfDir };
-  const all: Target[] = [
-    ...ours.map((v) => otelAuditTarget(pinning, v)),
-    otelAuditTarget(pinning, {
-      id: 'no-chain',
-      name: 'otel-audit: HTTP, file chain off',
-      nodeArgs: gateway,
-      chain: false,
-    }),
-    otelAuditTarget(pinning, {
-      id: 'no-fsync',
-      name: 'otel-audit: HTTP, no fsync (spool and file)',
-      nodeArgs: gateway,
-      durable: false,
-    }),
+  const variants: SidecarVariant[] = [
+    ...sidecars('otel-audit: ', ''),
+    { id: 'no-chain', name: 'otel-audit: HTTP, file chain off', nodeArgs: gateway, chain: false },
+    { id: 'no-fsync', name: 'otel-audit: HTTP, no fsync (spool and file)', nodeArgs: gateway, durable: false },
     ...options.baselines.flatMap((dir, i) => {
       const label = baselineLabel(options, i);
-      return sidecars(`${label}: `, `${label}-`, join(dir, 'packages/sidecar/dist/src/cli/main.js')).map((v) =>
-        otelAuditTarget(pinning, v),
-      );
+      return sidecars(`${label}: `, `${label}-`, join(dir, 'packages/sidecar/dist/src/cli/main.js'));
     }),
+  ].filter((v) => options.only === undefined || options.only.includes(v.id));
+  // --cpu-prof: the first sidecar that runs.
+  if (variants.length > 0) variants[0] = { ...variants[0]!, cpuProfDir: options.cpuProfDir };
+  const ceilings = [
     rawAppendTarget(CEILING, 'ceiling: raw append + fdatasync (group commit)', 'append-fdatasync', pinning),
     rawAppendTarget('ceiling-no-fsync', 'ceiling: raw append, no fsync', 'append', pinning),
-  ];
-  return options.only === undefined ? all : all.filter((t) => options.only!.includes(t.id));
+  ].filter((t) => options.only === undefined || options.only.includes(t.id));
+  return [...variants.map((v) => otelAuditTarget(pinning, v)), ...ceilings];
 }
 
 async function main(): Promise<void> {
