@@ -84,10 +84,12 @@ const QUOTE = c('"');
 const PROVIDER = c(JSON.stringify(Tenant.PROVIDER));
 const USER = c(',"user":');
 const DEFAULT_USER = c(JSON.stringify(USER_FROM_TOKEN));
-const FORMAT = c(',"format_version":"2"');
 const SUCCESS_TRUE = c(',"success":true');
 const SUCCESS_FALSE = c(',"success":false');
-const MESSAGE_UUID = c(',"message":{"uuid":');
+/** From format_version to the message's uuid, by `success` (absent, false, true): one copy instead of three. */
+const FORMAT_TO_MESSAGE: readonly Buffer[] = ['', ',"success":false', ',"success":true'].map((success) =>
+  c(`,"format_version":"2"${success},"message":{"uuid":`),
+);
 const M_TIME = c(',"time":');
 const M_TENANT = c(',"tenant":');
 const DATA = c(',"data":');
@@ -214,11 +216,9 @@ export function writeLocalRecord(
   if (str[2 * F.User]! < 0) w.bytes(DEFAULT_USER);
   else if (!w.string(buf, str[2 * F.User]!, str[2 * F.User + 1]!)) return false;
   const userEnd = w.pos;
-  w.bytes(FORMAT);
-  if (s.success >= 0) w.bytes(s.success === 1 ? SUCCESS_TRUE : SUCCESS_FALSE);
+  w.bytes(FORMAT_TO_MESSAGE[s.success + 1]!);
 
   // The SAP message, in SAP's field order (semconv build-message.ts).
-  w.bytes(MESSAGE_UUID);
   w.repeat(uuidStart, uuidEnd);
   w.bytes(USER);
   w.repeat(userStart, userEnd);

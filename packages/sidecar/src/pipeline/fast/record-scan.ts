@@ -41,46 +41,44 @@ export const enum P {
   Subject = 32,
 }
 
-const PRESENT_OF: Partial<Record<Key, P>> = {
-  [Key.IdentityProvider]: P.IdentityProvider,
-  [Key.Channel]: P.Channel,
-  [Key.MessageId]: P.MessageId,
-  [Key.AttachmentIds]: P.Attachments,
-  [Key.AttachmentNames]: P.Attachments,
-  [Key.ObjectType]: P.Object,
-  [Key.ObjectId]: P.Object,
-  [Key.SubjectType]: P.Subject,
-  [Key.SubjectRole]: P.Subject,
-  [Key.SubjectId]: P.Subject,
-};
+/** The {@link P} bit of each key (0: none), by {@link Key}. */
+const PRESENT_OF: readonly number[] = (() => {
+  const bits = new Array<number>(Key.Entry + 1).fill(0);
+  bits[Key.IdentityProvider] = P.IdentityProvider;
+  bits[Key.Channel] = P.Channel;
+  bits[Key.MessageId] = P.MessageId;
+  bits[Key.AttachmentIds] = bits[Key.AttachmentNames] = P.Attachments;
+  bits[Key.ObjectType] = bits[Key.ObjectId] = P.Object;
+  bits[Key.SubjectType] = bits[Key.SubjectRole] = bits[Key.SubjectId] = P.Subject;
+  return bits;
+})();
 
-const FIELD_OF: Partial<Record<Key, F>> = {
-  [Key.Uid]: F.Uid,
-  [Key.User]: F.User,
-  [Key.Tenant]: F.Tenant,
-  [Key.TenantSubdomain]: F.TenantSubdomain,
-  [Key.ClientAddress]: F.ClientAddress,
-  [Key.IdentityProvider]: F.IdentityProvider,
-  [Key.Channel]: F.Channel,
-  [Key.MessageId]: F.MessageId,
-  [Key.ObjectType]: F.ObjectType,
-  [Key.SubjectType]: F.SubjectType,
-  [Key.SubjectRole]: F.SubjectRole,
-};
+/** The string field of each key that has one, by {@link Key}. */
+const FIELD_OF: readonly (F | undefined)[] = (() => {
+  const fields = new Array<F | undefined>(Key.Entry + 1).fill(undefined);
+  fields[Key.Uid] = F.Uid;
+  fields[Key.User] = F.User;
+  fields[Key.Tenant] = F.Tenant;
+  fields[Key.TenantSubdomain] = F.TenantSubdomain;
+  fields[Key.ClientAddress] = F.ClientAddress;
+  fields[Key.IdentityProvider] = F.IdentityProvider;
+  fields[Key.Channel] = F.Channel;
+  fields[Key.MessageId] = F.MessageId;
+  fields[Key.ObjectType] = F.ObjectType;
+  fields[Key.SubjectType] = F.SubjectType;
+  fields[Key.SubjectRole] = F.SubjectRole;
+  return fields;
+})();
 
-/** String fields that must not be blank (`asNonBlankString`); client.address may be (it fails the IP check). */
-const NON_BLANK = new Set<F>([
-  F.Uid,
-  F.User,
-  F.Tenant,
-  F.TenantSubdomain,
-  F.IdentityProvider,
-  F.Channel,
-  F.MessageId,
-  F.ObjectType,
-  F.SubjectType,
-  F.SubjectRole,
-]);
+/**
+ * 1 for the string fields that must not be blank (`asNonBlankString`), by {@link F}; client.address
+ * may be (it fails the IP check).
+ */
+const NON_BLANK: Uint8Array = (() => {
+  const flags = new Uint8Array(F.Count).fill(1);
+  flags[F.ClientAddress] = 0;
+  return flags;
+})();
 
 /** Most attributes (and list items) a record may have for the fast path; records with more take the reference path. */
 export const MAX_ATTRIBUTES = 128;
@@ -149,7 +147,8 @@ export class RecordScan {
   readonly customs = new Ranges(4);
   readonly entries = new Ranges(E.Stride);
 
-  // The value of the attribute being read.
+  // The key and value of the attribute being read.
+  private keyStart = 0;
   private vType = V.Null;
   private vStart = 0;
   private vEnd = 0;
@@ -270,7 +269,8 @@ export class RecordScan {
       const start = this.attributeStart[i]!;
       const keyEnd = this.keyValue(start, this.attributeEnd[i]!);
       if (keyEnd < 0 || !this.withinLimits()) return false;
-      const k = keys.infoAt(i, buf, keyStartOf(buf, start), keyEnd);
+      const keyStart = this.keyStart;
+      const k = keys.infoAt(i, buf, keyStart, keyEnd);
       const type = this.vType;
       switch (k.key) {
         case Key.Other:
@@ -302,32 +302,36 @@ export class RecordScan {
           if (type !== V.Str) return false;
           const list =
             k.key === Key.ObjectId ? this.objectIds : k.key === Key.SubjectId ? this.subjectIds : this.customs;
-          if (!this.addNamed(list, keyStartOf(buf, start) + k.nameStart, keyEnd)) return false;
-          this.present |= PRESENT_OF[k.key] ?? 0;
+          if (!this.addNamed(list, keyStart + k.nameStart, keyEnd)) return false;
+          this.present |= PRESENT_OF[k.key]!;
           continue;
         }
         case Key.Entry:
-          if (!this.addEntry(keyStartOf(buf, start) + k.nameStart, keyEnd - k.nameTrim, k.suffix)) return false;
+          if (!this.addEntry(keyStart + k.nameStart, keyEnd - k.nameTrim, k.suffix)) return false;
           continue;
         default: {
           const f = FIELD_OF[k.key]!;
           if (type !== V.Str || this.str[2 * f]! >= 0) return false;
-          if (NON_BLANK.has(f) && !hasNonSpace(buf, this.vStart, this.vEnd)) return false;
+          if (NON_BLANK[f] === 1 && !hasNonSpace(buf, this.vStart, this.vEnd)) return false;
           this.str[2 * f] = this.vStart;
           this.str[2 * f + 1] = this.vEnd;
-          this.present |= PRESENT_OF[k.key] ?? 0;
+          this.present |= PRESENT_OF[k.key]!;
         }
       }
     }
     return true;
   }
 
-  /** Reads the KeyValue at `[start, end)`: the value into v*; returns the end of the key, -1 if unusual. */
+  /**
+   * Reads the KeyValue at `[start, end)`: where its key starts into `keyStart`, its value into v*;
+   * returns the end of the key, -1 if unusual.
+   */
   private keyValue(start: number, end: number): number {
     const buf = this.buf;
     if (start >= end || buf[start] !== 0x0a) return -1;
     const len = readLength(buf, start + 1, end);
     if (len < 0) return -1;
+    this.keyStart = next;
     const keyEnd = next + len;
     if (keyEnd > end) return -1;
     if (keyEnd === end) {
@@ -486,13 +490,6 @@ export class RecordScan {
     at[j + s + 1] = this.vEnd;
     return true;
   }
-}
-
-/** Where the key bytes of the KeyValue at `start` begin (after the tag and the length). */
-function keyStartOf(buf: Buffer, start: number): number {
-  let p = start + 1;
-  while (buf[p]! >= 0x80) p++;
-  return p + 1;
 }
 
 export function sameBytes(buf: Buffer, aStart: number, aEnd: number, bStart: number, bEnd: number): boolean {
