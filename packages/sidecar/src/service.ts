@@ -190,7 +190,7 @@ export class Service {
         ),
       async consumeProto(body: Buffer, decodeLimits: DecodeLimits, limits: RecordLimits): Promise<ConsumeResult> {
         // A malformed request throws here: nothing of it was stored, nor is it counted as refused.
-        const prepared = protoPipeline.prepare(body, decodeLimits, limits);
+        const prepared = await protoPipeline.prepare(body, decodeLimits, limits);
         try {
           return counted(await prepared.store());
         } catch (err) {

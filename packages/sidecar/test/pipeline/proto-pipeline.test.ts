@@ -166,7 +166,7 @@ async function viaFastPath(body: Buffer, decodeLimits: DecodeLimits, limits: Rec
   );
   let prepared;
   try {
-    prepared = pipeline.prepare(body, decodeLimits, limits, RECEIVED);
+    prepared = await pipeline.prepare(body, decodeLimits, limits, RECEIVED);
   } catch (err) {
     return { error: `${(err as Error).name}: ${(err as Error).message}` };
   }
