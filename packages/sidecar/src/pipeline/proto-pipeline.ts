@@ -55,9 +55,10 @@ export class ProtoPipeline {
   private readonly spare: Buffer[] = [];
   /** The scan's scratch state, reused from request to request (a scan runs start to end synchronously). */
   private scratch: RecordScan | undefined;
-  /** Requests waiting for their turn to be read (see {@link prepare}). */
-  private readonly waiting: (() => void)[] = [];
+  /** Requests waiting for their turn to read a slice (see {@link prepare}), oldest request first. */
+  private readonly waiting: { readonly request: number; readonly go: () => void }[] = [];
   private turnScheduled = false;
+  private requests = 0;
 
   constructor(
     private readonly sink: SpoolInputSink,
@@ -67,10 +68,10 @@ export class ProtoPipeline {
 
   /**
    * Decodes and maps; throws the decoder's errors (the request is malformed or over a limit) before
-   * anything is stored. Requests are read one per turn of the event loop: reading one takes about a
-   * millisecond per 500 records, and when many arrive together, reading them all in one go would
-   * hold up the I/O callbacks in between (above all the exporters', which then fall behind the
-   * intake until the spool is full).
+   * anything is stored. Requests are read a slice of {@link SLICE_RECORDS} records per turn of the
+   * event loop: reading 500 records takes about a millisecond, and when many requests arrive
+   * together, reading them all in one go would hold up the I/O callbacks in between (above all the
+   * exporters', which then fall behind the intake until the spool is full).
    */
   async prepare(
     body: Buffer,
@@ -78,14 +79,48 @@ export class ProtoPipeline {
     limits: RecordLimits,
     receivedAtMs: number = Date.now(),
   ): Promise<PreparedRequest> {
-    await this.turn();
-    return this.prepareNow(body, decodeLimits, limits, receivedAtMs);
+    const request = this.requests++;
+    await this.turn(request);
+    const out = this.writer(body.length);
+    const steps = new RequestScan(
+      body,
+      decodeLimits,
+      limits,
+      receivedAtMs,
+      out,
+      this.recordScan(decodeLimits, limits),
+    ).run();
+    for (;;) {
+      let step: IteratorResult<void, ScannedRequest>;
+      try {
+        step = steps.next();
+      } catch {
+        this.recycle(out.buf);
+        // Not a request the fast path reads (or one the decoder refuses): the reference decides.
+        const request = decodeLogsRequestProto(body, decodeLimits);
+        let received = 0;
+        for (const rl of request.resourceLogs) for (const sl of rl.scopeLogs) received += sl.logRecords.length;
+        return { received, store: () => this.reference.process(request, limits, receivedAtMs) };
+      }
+      if (step.done === true) {
+        const scanned = step.value;
+        return { received: scanned.received, store: () => this.store(scanned, out) };
+      }
+      await this.turn(request);
+    }
   }
 
-  /** Resolves when it is this caller's turn: one caller per turn of the event loop, in order. */
-  private turn(): Promise<void> {
-    return new Promise((resolve) => {
-      this.waiting.push(resolve);
+  /**
+   * Resolves when it is the turn of `request`: one slice per turn of the event loop, of the oldest
+   * request waiting (a request read in slices still finishes before the next one starts, so its
+   * answer is not held up by requests that came after it).
+   */
+  private turn(request: number): Promise<void> {
+    return new Promise((go) => {
+      const waiting = this.waiting;
+      let at = waiting.length;
+      while (at > 0 && waiting[at - 1]!.request > request) at--;
+      waiting.splice(at, 0, { request, go });
       if (!this.turnScheduled) {
         this.turnScheduled = true;
         setImmediate(() => this.nextTurn());
@@ -95,37 +130,9 @@ export class ProtoPipeline {
 
   private nextTurn(): void {
     // The caller resolved here runs before the next immediate, which comes after the next poll for I/O.
-    this.waiting.shift()?.();
+    this.waiting.shift()?.go();
     this.turnScheduled = this.waiting.length > 0;
     if (this.turnScheduled) setImmediate(() => this.nextTurn());
-  }
-
-  private prepareNow(
-    body: Buffer,
-    decodeLimits: DecodeLimits,
-    limits: RecordLimits,
-    receivedAtMs: number,
-  ): PreparedRequest {
-    let scanned: ScannedRequest;
-    const out = this.writer(body.length);
-    try {
-      scanned = new RequestScan(
-        body,
-        decodeLimits,
-        limits,
-        receivedAtMs,
-        out,
-        this.recordScan(decodeLimits, limits),
-      ).run();
-    } catch {
-      this.recycle(out.buf);
-      // Not a request the fast path reads (or one the decoder refuses): the reference decides.
-      const request = decodeLogsRequestProto(body, decodeLimits);
-      let received = 0;
-      for (const rl of request.resourceLogs) for (const sl of rl.scopeLogs) received += sl.logRecords.length;
-      return { received, store: () => this.reference.process(request, limits, receivedAtMs) };
-    }
-    return { received: scanned.received, store: () => this.store(scanned, out) };
   }
 
   private writer(bodyBytes: number): JsonWriter {
@@ -163,6 +170,8 @@ export class ProtoPipeline {
 }
 
 const MAX_SPARE_BUFFERS = 4;
+/** Records read in one turn of the event loop (about a quarter of a millisecond). */
+const SLICE_RECORDS = 128;
 const MAX_SPARE_BYTES = 4 * 1024 * 1024;
 
 /** An output buffer for the local records of a request of `bodyBytes` (they are somewhat larger than the protobuf). */
@@ -186,7 +195,7 @@ export function scanRequest(
   limits: RecordLimits,
   receivedAtMs: number,
 ): ScannedRequest {
-  return new RequestScan(
+  const steps = new RequestScan(
     body,
     decodeLimits,
     limits,
@@ -194,6 +203,10 @@ export function scanRequest(
     new JsonWriter(Buffer.allocUnsafe(outputSize(body.length))),
     newRecordScan(decodeLimits, limits),
   ).run();
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
 }
 
 function newRecordScan(decodeLimits: DecodeLimits, limits: RecordLimits): RecordScan {
@@ -235,7 +248,8 @@ class RequestScan {
     this.maxContainers = maxContainers(decodeLimits);
   }
 
-  run(): ScannedRequest {
+  /** Reads the request, pausing (yielding) after every {@link SLICE_RECORDS} records. */
+  *run(): Generator<void, ScannedRequest> {
     const body = this.body;
     const end = body.length;
     let pos = 0;
@@ -244,7 +258,7 @@ class RequestScan {
       if (body[pos] !== 0x0a) throw NOT_FOR_FAST_PATH;
       const fieldEnd = this.lengthDelimited(pos + 1, end);
       if (++this.resources > this.maxContainers) throw NOT_FOR_FAST_PATH;
-      this.resourceLogs(lengthEnd(), fieldEnd);
+      yield* this.resourceLogs(lengthEnd(), fieldEnd);
       pos = fieldEnd;
     }
     return {
@@ -264,7 +278,7 @@ class RequestScan {
     return fieldEnd;
   }
 
-  private resourceLogs(start: number, end: number): void {
+  private *resourceLogs(start: number, end: number): Generator<void, void> {
     const body = this.body;
     // The resource first, wherever it is: every record needs it.
     let resourceStart = -1;
@@ -291,13 +305,13 @@ class RequestScan {
       const fieldEnd = this.lengthDelimited(pos + 1, end);
       if (tag === 0x12) {
         if (++this.scopes > this.maxContainers) throw NOT_FOR_FAST_PATH;
-        this.scopeLogs(lengthEnd(), fieldEnd);
+        yield* this.scopeLogs(lengthEnd(), fieldEnd);
       }
       pos = fieldEnd;
     }
   }
 
-  private scopeLogs(start: number, end: number): void {
+  private *scopeLogs(start: number, end: number): Generator<void, void> {
     const body = this.body;
     this.scopeStart = this.scopeEnd = -1;
     this.scope = undefined;
@@ -321,6 +335,8 @@ class RequestScan {
       if (tag === 0x12) {
         if (this.outcomes.received >= this.decodeLimits.maxRecords) throw NOT_FOR_FAST_PATH;
         this.record(this.outcomes.received++, lengthEnd(), fieldEnd);
+        // Between records nothing of the record scan is needed any more: another request may use it.
+        if (this.outcomes.received % SLICE_RECORDS === 0) yield;
       }
       pos = fieldEnd;
     }
