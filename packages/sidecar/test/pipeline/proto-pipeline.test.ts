@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
+import { Attr, SplunkAttr, StructuredAttr } from '@otel-audit/semconv';
 import type { ConsumeResult } from '../../src/model/consume.js';
 import type { DeadLetter } from '../../src/model/dead-letter.js';
 import {
@@ -17,6 +18,7 @@ import {
 } from '../../src/model/limits.js';
 import { spoolInputOf, type SpoolInput } from '../../src/model/spooled-record.js';
 import { decodeLogsRequestProto } from '../../src/otlp/decode-proto.js';
+import { Key, KeyMemo } from '../../src/pipeline/fast/attribute-keys.js';
 import { AuditPipeline } from '../../src/pipeline/pipeline.js';
 import { ProtoPipeline, scanRequest } from '../../src/pipeline/proto-pipeline.js';
 import { otelRecords, SeverityNumber } from '../otel-records.js';
@@ -713,5 +715,22 @@ describe('protobuf fast path', () => {
     await same(deepOther, { ...DEFAULT_DECODE_LIMITS, maxDepth: 2 });
     // Arrays (audit.attribute.names) are one level deep: refused where no nesting is allowed.
     await same(body, { ...DEFAULT_DECODE_LIMITS, maxDepth: 0 });
+  });
+});
+
+describe('protobuf fast path: attribute keys', () => {
+  it('knows every attribute key the semantic conventions name (a key it did not know would be ignored)', () => {
+    const memo = new KeyMemo();
+    const meaning = (key: string): Key => {
+      const bytes = Buffer.from(key);
+      return memo.infoAt(0, bytes, 0, bytes.length).key;
+    };
+    const keys = [...Object.values(Attr), ...Object.values(StructuredAttr), ...Object.values(SplunkAttr)];
+    for (const key of keys) {
+      const example = key === Attr.AttributePrefix ? `${key}x.old` : key.endsWith('.') ? `${key}x` : key;
+      assert.notEqual(meaning(example), Key.Other, example);
+    }
+    assert.equal(meaning('service.name'), Key.Other);
+    assert.equal(meaning('audit.unknown'), Key.Slow);
   });
 });
