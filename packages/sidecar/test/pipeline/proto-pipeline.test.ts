@@ -658,7 +658,7 @@ describe('protobuf fast path', () => {
     for (const v of variants) await same(request([validRecord(r, 0), v, validRecord(r, 3)]));
   });
 
-  it('leaves records with invalid UTF-8 anywhere to the reference (a stricter decoder may refuse them)', async () => {
+  it('leaves records with invalid UTF-8 anywhere, or varints past 32 bits, to the reference (a stricter decoder may refuse them)', async () => {
     const r = rng(12);
     const bad = Buffer.from([0x61, 0xff]);
     const records: Rec[] = [
@@ -670,6 +670,8 @@ describe('protobuf fast path', () => {
       { eventName: Buffer.concat([Buffer.from('http.'), bad]), attributes: [] },
       { eventName: 'http.request', attributes: [['x', s(bad)]] },
       { eventName: 'http.request', severityText: 'x', rawTail: len(3, bad), attributes: [] },
+      // A severity number from 2^32 on (5 varint bytes): a decoder may refuse it.
+      { ...validRecord(r, 0), rawTail: Buffer.from([0x10, 0x80, 0x80, 0x80, 0x80, 0x10]) },
     ];
     for (const [i, record] of records.entries()) {
       const body = request([record]);

@@ -542,9 +542,13 @@ export function readLength(b: Buffer, pos: number, end: number): number {
   return -1;
 }
 
-/** Skips a varint of at most 5 bytes (a 32-bit value); -1 for anything else. */
+/**
+ * Skips a varint of at most 4 bytes (below 2^28: severity numbers, counts); -1 for anything longer,
+ * which the reference decoder judges (negative int32 values take 10 bytes, values from 2^32 on may
+ * be refused).
+ */
 function skipShortVarint(b: Buffer, pos: number, end: number): number {
-  for (let i = 0; i < 5 && pos < end; i++) if (b[pos++]! < 0x80) return pos;
+  for (let i = 0; i < 4 && pos < end; i++) if (b[pos++]! < 0x80) return pos;
   return -1;
 }
 
