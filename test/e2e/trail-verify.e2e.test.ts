@@ -11,6 +11,20 @@ import { otelAudit } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
 import { fileExporterConfig, trailRecords, writeTrail } from '../support/trail-fixture.js';
 
+/**
+ * Rotated files oldest first: by timestamp, then by the `.n` of rotations within the same
+ * millisecond (a plain sort puts `<stamp>.1.jsonl` before `<stamp>.jsonl`).
+ */
+function byRotation(a: string, b: string): number {
+  const order = (name: string): [string, number] => {
+    const m = /^audit-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3})(?:\.(\d+))?\.jsonl$/.exec(name);
+    return m === null ? [name, 0] : [m[1]!, Number(m[2] ?? 0)];
+  };
+  const [sa, na] = order(a);
+  const [sb, nb] = order(b);
+  return sa < sb ? -1 : sa > sb ? 1 : na - nb;
+}
+
 const UNCHAINED = 30;
 const N = 600;
 
@@ -38,7 +52,7 @@ describe('otel-audit verify', { timeout: 120_000 }, () => {
     );
     await writeTrail(fileExporterConfig(path, { chain }), records.slice(UNCHAINED, UNCHAINED + N / 2));
     await writeTrail(fileExporterConfig(path, { chain }), records.slice(UNCHAINED + N / 2));
-    rotated = (await readdir(trail)).filter((n) => /^audit-.*\.jsonl$/.test(n)).sort();
+    rotated = (await readdir(trail)).filter((n) => /^audit-.*\.jsonl$/.test(n)).sort(byRotation);
     assert.ok(rotated.length >= 8, `rotated files: ${rotated.length}`);
   });
   after(async () => {
