@@ -1,14 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { REPO_ROOT } from '../support/paths.js';
 
-/** The parts of a V8 `.cpuprofile` (as written by `node --cpu-prof`) needed for self time. */
-interface CpuProfile {
+/** The parts of a V8 `.cpuprofile` (as written by `node --cpu-prof`) the benchmarks read. */
+export interface CpuProfile {
   readonly nodes: readonly {
     readonly id: number;
-    readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+    readonly callFrame: CallFrame;
+    readonly children?: readonly number[];
   }[];
+  readonly startTime: number;
   readonly samples: readonly number[];
   readonly timeDeltas: readonly number[];
+}
+
+interface CallFrame {
+  readonly functionName: string;
+  readonly url: string;
+  readonly lineNumber: number;
 }
 
 export interface SelfTime {
@@ -17,7 +25,12 @@ export interface SelfTime {
   readonly percent: number;
 }
 
-function frameName(frame: CpuProfile['nodes'][number]['callFrame']): string {
+export async function readCpuProfile(file: string): Promise<CpuProfile> {
+  return JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
+}
+
+/** `function file:line`, with paths relative to the repository (or to node_modules). */
+export function frameName(frame: CallFrame): string {
   const fn = frame.functionName || '(anonymous)';
   if (frame.url === '') return fn;
   const url = frame.url.replace(`file://${REPO_ROOT}`, '').replace(/^.*\/node_modules\//, '');
@@ -26,7 +39,7 @@ function frameName(frame: CpuProfile['nodes'][number]['callFrame']): string {
 
 /** Functions by self time (time spent in the function itself, not its callees), highest first. */
 export async function topSelfTime(file: string, count: number): Promise<SelfTime[]> {
-  const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
+  const profile = await readCpuProfile(file);
   const nameOf = new Map(profile.nodes.map((n) => [n.id, frameName(n.callFrame)]));
   const micros = new Map<string, number>();
   let total = 0;

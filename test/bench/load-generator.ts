@@ -1,12 +1,13 @@
 /**
  * OTLP/HTTP load generator, run as its own process by the benchmarks. Keeps `--concurrency`
  * POST /v1/logs requests in flight over keep-alive connections, cycling through the request
- * bodies in `--bodies` (see bodies-file.ts), for `--warmup` + `--duration` seconds, then prints
- * one JSON line (LoadResult).
+ * bodies in `--bodies` (see bodies-file.ts), for `--warmup` + `--duration` seconds. Prints
+ * `{"event":"measuring"}` when the measured window starts, then one JSON line (LoadResult).
  *
  *   --target=HOST:PORT  --bodies=FILE  --records=N (records per body)
  *   --concurrency=8  --warmup=2  --duration=10
  *   --protocol=http|grpc  OTLP/HTTP protobuf (default) or OTLP/gRPC with the same bodies
+ *   --grpc-channels=1     gRPC connections (the requests in flight are spread over them)
  *   --rate=N   paced (open-loop) mode: send N records/s whatever the answers, with at most
  *              --concurrency requests in flight; for latency at a given load
  */
@@ -46,6 +47,8 @@ interface Options {
   /** Records per second in paced mode; 0: closed loop (as fast as the target answers). */
   readonly rate: number;
   readonly protocol: 'http' | 'grpc';
+  /** gRPC connections the requests are spread over (HTTP/2 multiplexes the requests on each). */
+  readonly grpcChannels: number;
 }
 
 async function readOptions(): Promise<Options> {
@@ -61,6 +64,7 @@ async function readOptions(): Promise<Options> {
     durationMs: numberOption('duration', 10) * 1000,
     rate: numberOption('rate', 0, true),
     protocol: stringOption('protocol') === 'grpc' ? 'grpc' : 'http',
+    grpcChannels: numberOption('grpc-channels', 1),
   };
 }
 
@@ -71,14 +75,20 @@ type Outcome = string;
 type Send = (body: Buffer) => Promise<Outcome>;
 
 function grpcSender(options: Options): { send: Send; close: () => void } {
-  const client = rawLogsClient(`${options.host}:${options.port}`, grpc.credentials.createInsecure(), {
-    'grpc.max_send_message_length': 64 * 1024 * 1024,
-  });
+  // Each channel its own connection (grpc-js shares one per target otherwise).
+  const clients = Array.from({ length: options.grpcChannels }, () =>
+    rawLogsClient(`${options.host}:${options.port}`, grpc.credentials.createInsecure(), {
+      'grpc.max_send_message_length': 64 * 1024 * 1024,
+      'grpc.use_local_subchannel_pool': 1,
+    }),
+  );
+  let next = 0;
   const send: Send = async (body) => {
+    const client = clients[next++ % clients.length]!;
     const { err, res } = await exportRaw(client, body, 30_000);
     return err ? `grpc-${grpc.status[err.code] ?? err.code}` : res && res.length > 0 ? 'partial' : 'ok';
   };
-  return { send, close: () => client.close() };
+  return { send, close: () => clients.forEach((c) => c.close()) };
 }
 
 function post(agent: Agent, options: Options, body: Buffer): Promise<Outcome> {
@@ -192,10 +202,16 @@ async function run(options: Options): Promise<LoadResult> {
   const next = () => options.bodies[i++ % options.bodies.length]!;
   const windowStart = performance.now() + options.warmupMs;
   const window: [number, number] = [windowStart, windowStart + options.durationMs];
+  // Tells the benchmark when the measured window starts (it samples the target's CPU time and output then).
+  const announce = setTimeout(
+    () => process.stdout.write(`${JSON.stringify({ event: 'measuring' })}\n`),
+    options.warmupMs,
+  );
   const grpcClient = options.protocol === 'grpc' ? grpcSender(options) : undefined;
   const send: Send = grpcClient?.send ?? ((body) => post(agent, options, body));
   if (options.rate > 0) await paced(send, options, tally, next, window);
   else await Promise.all(Array.from({ length: options.concurrency }, () => worker(send, tally, next, window)));
+  clearTimeout(announce);
   agent.destroy();
   grpcClient?.close();
   return summarize(options, tally);

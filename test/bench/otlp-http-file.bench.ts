@@ -1,23 +1,29 @@
 /**
  * Benchmark (not a test: nothing here is asserted): audit records per second through
- * OTLP/HTTP protobuf → validation → file exporter (JSON Lines, fdatasync) on one CPU, against
- * two ceilings on the same CPU: a bare node:http server that only appends the raw request bodies
- * to a file, without and with fdatasync. See docs/benchmarks.md.
+ * OTLP/HTTP protobuf (and OTLP/gRPC) → validation → spool → file exporter (JSON Lines, fdatasync)
+ * on one CPU, against two ceilings on the same CPU: a bare node:http server that only appends the
+ * raw request bodies to a file, with and without fdatasync. See docs/benchmarks.md.
  *
  *   node test/dist/bench/otlp-http-file.bench.js [--duration=10] [--warmup=2] [--concurrency=8]
  *        [--records=512] [--bodies=8] [--cpu-prof=DIR] [--sidecar-node-args="--flag ..."]
+ *        [--baseline=DIR[,DIR...]] [--only=id,id...] [--latency-rate=5000]
  *
- * (or BENCH_DURATION=... environment variables). `--cpu-prof=DIR` profiles the sidecar and
- * prints its top functions by self time; profiling slows it down, so do not compare those numbers.
- * The sidecar runs with the node flags the Helm chart gives a gateway (`--max-semi-space-size=64`);
- * one more row shows it with Node's defaults (as the image runs it elsewhere, e.g. as a sidecar).
- * `--sidecar-node-args="..."` replaces those flags (`""`: Node's defaults, and no extra row).
+ * (or BENCH_DURATION=... environment variables). For each sidecar it reports the accept rate (records
+ * acknowledged per second), the end-to-end rate (records written to the audit file per second, from
+ * the start of the measured window until the file caught up), both as ratios of the fdatasync
+ * ceiling, CPU µs per record (the process's user + system time over that span, per record written)
+ * and peak RSS. The sidecar runs with the node flags the Helm chart gives a gateway
+ * (`--max-semi-space-size=64`) and again with Node's defaults, over OTLP/HTTP and OTLP/gRPC.
+ * `--baseline=DIR` runs the same sidecars from another built checkout (e.g. main) in the same run,
+ * for a before/after comparison (several, comma-separated: one set of rows each, named after the
+ * directory). `--cpu-prof=DIR` profiles the first sidecar that runs and prints
+ * its top functions by self time (profiling slows it down: do not compare those numbers).
  */
 import { spawnSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { httpConfig, GATEWAY_NODE_ARGS, startSidecar, type SidecarProcess } from '../support/sidecar-process.js';
@@ -29,8 +35,10 @@ import { topSelfTime } from './cpu-profile.js';
 import type { LoadResult } from './load-generator.js';
 import {
   benchScript,
+  cpuSeconds,
   detectPinning,
   firstLine,
+  lineReader,
   peakRssMiB,
   sidecarNodeArgs,
   spawnNode,
@@ -48,10 +56,16 @@ interface BenchOptions {
   readonly bodies: number;
   readonly cpuProfDir: string | undefined;
   readonly sidecarNodeArgs: readonly string[];
+  /** Built checkouts whose sidecars run as the "before" rows. */
+  readonly baselines: readonly string[];
+  /** Target ids to run (all when undefined). */
+  readonly only: readonly string[] | undefined;
 }
 
 function readBenchOptions(): BenchOptions {
   const cpuProf = stringOption('cpu-prof');
+  const baseline = stringOption('baseline');
+  const only = stringOption('only');
   return {
     durationS: numberOption('duration', 10),
     latencyRate: numberOption('latency-rate', 5000, true),
@@ -61,29 +75,49 @@ function readBenchOptions(): BenchOptions {
     bodies: numberOption('bodies', 8),
     cpuProfDir: cpuProf === undefined ? undefined : resolve(cpuProf),
     sidecarNodeArgs: sidecarNodeArgs(stringOption('sidecar-node-args'), GATEWAY_NODE_ARGS),
+    baselines: (baseline ?? '')
+      .split(',')
+      .filter((d) => d !== '')
+      .map((d) => resolve(d)),
+    only: only === undefined ? undefined : only.split(',').map((s) => s.trim()),
   };
 }
 
+/** The load generator's result, and when it came. */
+type TimedLoadResult = LoadResult & { readonly endedAt: number };
+
+/** What was measured of one target besides the load generator's numbers. */
+interface Measured {
+  /** Records written to the audit file per second, from the window start until it caught up (ceilings: the accept rate). */
+  readonly e2ePerSec: number;
+  /** CPU µs of the target process per record over the same span. */
+  readonly cpuMicrosPerRecord: number;
+  readonly peakRssMiB: number | undefined;
+  /** Seconds after the load ended until the audit file stopped growing. */
+  readonly catchUpS: number;
+}
+
 interface RunningTarget {
-  /** `host:port` of its OTLP/HTTP endpoint. */
+  /** `host:port` of its OTLP endpoint. */
   readonly address: string;
-  /** Compares what the target stored with what it acknowledged; prints the outcome. */
-  verify(result: LoadResult): Promise<void>;
+  readonly pid: number;
+  /** Called when the measured window starts. */
+  windowStarts(): Promise<void>;
+  /** Compares what the target stored with what it acknowledged (prints the outcome); returns the measurements. */
+  finish(result: TimedLoadResult): Promise<Measured>;
   stop(): Promise<void>;
 }
 
 interface Target {
+  /** Short name for `--only`. */
+  readonly id: string;
   readonly name: string;
   /** The load generator's protocol (default http). */
   readonly protocol?: 'http' | 'grpc';
+  /** gRPC connections the load generator spreads its requests over (default 1). */
+  readonly grpcChannels?: number;
   start(dir: string): Promise<RunningTarget>;
 }
-
-const OTEL_AUDIT = 'otel-audit: OTLP/HTTP → spool → file exporter';
-const OTEL_AUDIT_NODE_DEFAULTS = "otel-audit, Node's default GC settings";
-const OTEL_AUDIT_NO_FSYNC = 'otel-audit, no fsync (spool and file)';
-const OTEL_AUDIT_NO_CHAIN = 'otel-audit: the same with the file chain off';
-const OTEL_AUDIT_GRPC = 'otel-audit: OTLP/gRPC → spool → file exporter';
 
 function report(what: string, stored: number, acknowledged: number): void {
   if (stored === acknowledged) {
@@ -120,32 +154,30 @@ async function auditFileBytes(dir: string): Promise<number> {
   return bytes;
 }
 
-/**
- * If the sidecar acknowledges records before they reach the file (e.g. once they are spooled),
- * the file may still be catching up when the load ends: wait until it stops growing for 3 s.
- * Returns how long after the load it last grew, in seconds.
- */
-async function waitForFileToSettle(dir: string): Promise<number> {
-  const start = performance.now();
-  let lastGrowth = start;
-  let bytes = await auditFileBytes(dir);
-  while (performance.now() - lastGrowth < 3000) {
-    await delay(250);
-    const now = await auditFileBytes(dir);
-    if (now !== bytes) lastGrowth = performance.now();
-    bytes = now;
-  }
-  return (lastGrowth - start) / 1000;
+interface Sample {
+  readonly at: number;
+  readonly bytes: number;
+  readonly cpu: number;
 }
 
-async function verifyAuditFile(dir: string, acknowledged: number): Promise<void> {
-  let lines = await auditFileLines(dir);
-  if (lines < acknowledged) {
-    const lag = await waitForFileToSettle(dir);
-    console.log(`  the audit file was still growing after the load ended; it caught up ${lag.toFixed(1)} s later`);
-    lines = await auditFileLines(dir);
+async function sample(dir: string, pid: number): Promise<Sample> {
+  const [bytes, cpu] = await Promise.all([auditFileBytes(dir), cpuSeconds(pid)]);
+  return { at: performance.now(), bytes, cpu };
+}
+
+/**
+ * The sidecar acknowledges records once they are in its spool and writes the audit file shortly
+ * after, so the file may still be catching up when the load ends: polls until it has not grown
+ * for 2 s and returns the sample taken when it last grew.
+ */
+async function waitForFileToSettle(dir: string, pid: number): Promise<Sample> {
+  let last = await sample(dir, pid);
+  for (;;) {
+    await delay(100);
+    const now = await sample(dir, pid);
+    if (now.bytes !== last.bytes) last = now;
+    else if (now.at - last.at >= 2000) return last;
   }
-  report('audit file lines vs records', lines, acknowledged);
 }
 
 async function printProfile(dir: string): Promise<void> {
@@ -159,80 +191,99 @@ async function printProfile(dir: string): Promise<void> {
   for (const f of await topSelfTime(join(dir, latest), 15)) {
     console.log(`    ${f.ms.toFixed(0).padStart(7)} ms ${f.percent.toFixed(1).padStart(5)} %  ${f.fn}`);
   }
+  console.log(`  (node test/dist/bench/profile-summary.js ${join(dir, latest)} breaks it down by stage)`);
 }
 
-/** Stops the sidecar after printing its peak memory; warns if it did not exit cleanly. */
+/** Stops the sidecar; warns if it did not exit cleanly. */
 async function stopSidecar(sidecar: SidecarProcess): Promise<void> {
-  const peak = await peakRssMiB(sidecar.child.pid);
-  if (peak !== undefined) console.log(`  sidecar peak RSS: ${peak.toFixed(0)} MiB`);
   const code = await sidecar.stop();
   if (code !== 0) console.log(`  WARNING: the sidecar exited with ${code}:\n${sidecar.output.join('\n')}`);
 }
 
-function otelAuditTarget(
-  pinning: Pinning,
-  options: {
-    name: string;
-    nodeArgs: readonly string[];
-    cpuProfDir?: string | undefined;
-    durable?: boolean;
-    chain?: boolean;
-  },
-): Target {
-  const { cpuProfDir, durable = true, chain = true } = options;
+/** The running sidecar as a target: the measured window, the audit file's growth and the check. */
+function runningSidecar(sidecar: SidecarProcess, dir: string, address: string, cpuProfDir?: string): RunningTarget {
+  const pid = sidecar.child.pid!;
+  let start: Sample | undefined;
+  return {
+    address,
+    pid,
+    async windowStarts() {
+      start = await sample(dir, pid);
+    },
+    async finish(result) {
+      const end = await waitForFileToSettle(dir, pid);
+      const catchUpS = Math.max(0, end.at - result.endedAt) / 1000;
+      const lines = await auditFileLines(dir);
+      console.log(`  the audit file caught up ${catchUpS.toFixed(1)} s after the load ended`);
+      report('audit file lines vs records', lines, result.total.records);
+      const peak = await peakRssMiB(pid);
+      console.log(`  sidecar peak RSS: ${peak === undefined ? '?' : peak.toFixed(0)} MiB`);
+      const s = start ?? end;
+      // Lines differ little in length (the bodies repeat): the bytes written give the records written.
+      const records = lines > 0 ? ((end.bytes - s.bytes) * lines) / end.bytes : 0;
+      const seconds = (end.at - s.at) / 1000;
+      return {
+        e2ePerSec: seconds > 0 ? records / seconds : 0,
+        cpuMicrosPerRecord: records > 0 ? ((end.cpu - s.cpu) * 1e6) / records : NaN,
+        peakRssMiB: peak,
+        catchUpS,
+      };
+    },
+    async stop() {
+      await stopSidecar(sidecar);
+      if (cpuProfDir !== undefined) await printProfile(cpuProfDir);
+    },
+  };
+}
+
+interface SidecarVariant {
+  readonly id: string;
+  readonly name: string;
+  readonly nodeArgs: readonly string[];
+  readonly protocol?: 'http' | 'grpc';
+  readonly grpcChannels?: number;
+  /** The otel-audit CLI to run (another checkout for the "before" rows). */
+  readonly cli?: string;
+  readonly cpuProfDir?: string | undefined;
+  readonly durable?: boolean;
+  readonly chain?: boolean;
+}
+
+function otelAuditTarget(pinning: Pinning, v: SidecarVariant): Target {
+  const { cpuProfDir, durable = true, chain = true, protocol = 'http' } = v;
   const exporters =
     // The load repeats the same few thousand records (and uuids): dedupe off, so that every one is written.
     `  file:\n    path: ./audit.jsonl\n    dedupe_window: 0${durable ? '' : '\n    fsync: false'}` +
     (chain ? '' : '\n    chain:\n      enabled: false');
-  const config = httpConfig({ exporters, exporterIds: ['file'] });
+  let config = httpConfig({ exporters, exporterIds: ['file'] });
+  if (!durable) config = config.replace('    directory: ./spool', '    directory: ./spool\n    fsync: false');
+  if (protocol === 'grpc') {
+    config = config.replace(
+      '    protocols:\n',
+      '    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n        max_request_body_size: 67108864\n',
+    );
+  }
   return {
-    name: options.name,
+    id: v.id,
+    name: v.name,
+    protocol,
+    grpcChannels: v.grpcChannels ?? 1,
     async start(dir) {
       const sidecar = await startSidecar({
-        config: durable ? config : config.replace('    directory: ./spool', '    directory: ./spool\n    fsync: false'),
+        config,
         dir,
         wrapper: [...pinning.target],
-        nodeArgs: [
-          ...options.nodeArgs,
-          ...(cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`]),
-        ],
+        ...(v.cli === undefined ? {} : { entry: v.cli }),
+        nodeArgs: [...v.nodeArgs, ...(cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`])],
       });
-      return {
-        address: sidecar.endpoints['otlp/http']!,
-        verify: (result) => verifyAuditFile(dir, result.total.records),
-        async stop() {
-          await stopSidecar(sidecar);
-          if (cpuProfDir !== undefined) await printProfile(cpuProfDir);
-        },
-      };
+      return runningSidecar(sidecar, dir, sidecar.endpoints[`otlp/${protocol}`]!, cpuProfDir);
     },
   };
 }
 
-function otelAuditGrpcTarget(pinning: Pinning, nodeArgs: readonly string[]): Target {
-  const config = httpConfig({
-    exporters: '  file:\n    path: ./audit.jsonl\n    dedupe_window: 0',
-    exporterIds: ['file'],
-  }).replace(
-    '    protocols:\n',
-    '    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n        max_request_body_size: 67108864\n',
-  );
+function rawAppendTarget(id: string, name: string, mode: 'append' | 'append-fdatasync', pinning: Pinning): Target {
   return {
-    name: OTEL_AUDIT_GRPC,
-    protocol: 'grpc',
-    async start(dir) {
-      const sidecar = await startSidecar({ config, dir, wrapper: [...pinning.target], nodeArgs: [...nodeArgs] });
-      return {
-        address: sidecar.endpoints['otlp/grpc']!,
-        verify: (result) => verifyAuditFile(dir, result.total.records),
-        stop: () => stopSidecar(sidecar),
-      };
-    },
-  };
-}
-
-function rawAppendTarget(name: string, mode: 'append' | 'append-fdatasync', pinning: Pinning): Target {
-  return {
+    id,
     name,
     async start(dir) {
       const file = join(dir, 'bodies.raw');
@@ -241,10 +292,24 @@ function rawAppendTarget(name: string, mode: 'append' | 'append-fdatasync', pinn
         `--mode=${mode}`,
       ]);
       const { port } = JSON.parse(await firstLine(child)) as { port: number };
+      let cpuAtStart = 0;
       return {
         address: `127.0.0.1:${port}`,
-        async verify(result) {
+        pid: child.pid!,
+        async windowStarts() {
+          cpuAtStart = await cpuSeconds(child.pid!);
+        },
+        async finish(result) {
+          const cpu = (await cpuSeconds(child.pid!)) - cpuAtStart;
           report('file bytes vs request body bytes', (await stat(file)).size, result.total.bodyBytes);
+          const windowRecords = result.recordsPerSec * result.seconds;
+          return {
+            e2ePerSec: result.recordsPerSec,
+            // Its CPU time runs to the end of the load; it does nothing after its last answer.
+            cpuMicrosPerRecord: (cpu * 1e6) / Math.max(1, windowRecords),
+            peakRssMiB: await peakRssMiB(child.pid),
+            catchUpS: 0,
+          };
         },
         stop: () => stopChild(child),
       };
@@ -255,13 +320,14 @@ function rawAppendTarget(name: string, mode: 'append' | 'append-fdatasync', pinn
 async function runLoad(
   pinning: Pinning,
   options: BenchOptions,
-  address: string,
+  target: RunningTarget,
   bodiesFile: string,
   rate = 0,
   protocol = 'http',
-) {
+  grpcChannels = 1,
+): Promise<TimedLoadResult> {
   const child = spawnNode(pinning.load, benchScript('load-generator.js'), [
-    `--target=${address}`,
+    `--target=${target.address}`,
     `--bodies=${bodiesFile}`,
     `--records=${options.records}`,
     `--concurrency=${rate > 0 ? 64 : options.concurrency}`,
@@ -269,8 +335,23 @@ async function runLoad(
     `--duration=${options.durationS}`,
     `--rate=${rate}`,
     `--protocol=${protocol}`,
+    `--grpc-channels=${grpcChannels}`,
   ]);
-  return JSON.parse(await firstLine(child)) as LoadResult;
+  const nextLine = lineReader(child);
+  for (;;) {
+    const message = JSON.parse(await nextLine()) as LoadResult | { event: string };
+    if ('event' in message) {
+      if (message.event === 'measuring') await target.windowStarts();
+      continue;
+    }
+    return { ...message, endedAt: performance.now() };
+  }
+}
+
+interface Row {
+  readonly target: Target;
+  readonly result: TimedLoadResult;
+  readonly measured: Measured;
 }
 
 /** Runs the load against one target in its own directory, then removes what it wrote. */
@@ -281,17 +362,17 @@ async function measure(
   options: BenchOptions,
   bodiesFile: string,
   rate = 0,
-) {
+): Promise<Row> {
   console.log(`\n${target.name}${rate > 0 ? `, paced at ${rate.toLocaleString('en-US')} records/s` : ''}`);
   await mkdir(dir);
   const running = await target.start(dir);
   try {
-    const result = await runLoad(pinning, options, running.address, bodiesFile, rate, target.protocol);
+    const result = await runLoad(pinning, options, running, bodiesFile, rate, target.protocol, target.grpcChannels);
     if (Object.keys(result.failures).length > 0) {
       console.log(`  WARNING: unsuccessful requests (outcome: count): ${JSON.stringify(result.failures)}`);
     }
-    await running.verify(result);
-    return result;
+    const measured = await running.finish(result);
+    return { target, result, measured };
   } finally {
     await running.stop();
     await rm(dir, { recursive: true, force: true });
@@ -301,36 +382,60 @@ async function measure(
 }
 
 function formatRow(cells: readonly string[]): string {
-  const widths = [50, 12, 11, 8, 8, 8, 17];
+  const widths = [52, 10, 10, 7, 7, 8, 9, 7, 7];
   return cells
     .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
     .join(' ')
     .trimEnd();
 }
 
-function printTable(rows: readonly { name: string; result: LoadResult }[]): void {
-  const ours = rows.find((r) => r.name === OTEL_AUDIT)?.result.recordsPerSec;
-  console.log(`\n${formatRow(['target', 'records/s', 'requests/s', 'p50 ms', 'p99 ms', 'MB/s', 'otel-audit/this'])}`);
-  for (const { name, result: r } of rows) {
-    const ratio = ours === undefined || name === OTEL_AUDIT ? '' : (ours / r.recordsPerSec).toFixed(2);
+const CEILING = 'ceiling';
+
+function printTable(rows: readonly Row[]): void {
+  const ceiling = rows.find((r) => r.target.id === CEILING)?.result.recordsPerSec;
+  const ratio = (n: number) => (ceiling === undefined ? '' : (n / ceiling).toFixed(2));
+  console.log(
+    `\n${formatRow(['target', 'accept/s', 'e2e/s', 'acc/cl', 'e2e/cl', 'CPU µs', 'peak RSS', 'p50 ms', 'p99 ms'])}`,
+  );
+  for (const { target, result: r, measured: m } of rows) {
     console.log(
       formatRow([
-        name,
+        target.name,
         Math.round(r.recordsPerSec).toLocaleString('en-US'),
-        r.requestsPerSec.toFixed(1),
+        Math.round(m.e2ePerSec).toLocaleString('en-US'),
+        ratio(r.recordsPerSec),
+        ratio(m.e2ePerSec),
+        m.cpuMicrosPerRecord.toFixed(1),
+        m.peakRssMiB === undefined ? '' : `${m.peakRssMiB.toFixed(0)} MiB`,
         r.p50Ms.toFixed(1),
         r.p99Ms.toFixed(1),
-        r.mbPerSec.toFixed(1),
-        ratio,
       ]),
     );
   }
-  console.log('MB/s: request body bytes (10^6) per second. otel-audit/this: ratio of records/s.');
+  console.log(
+    'accept/s: records acknowledged per second in the measured window. e2e/s: records written to the audit file per\n' +
+      'second, from the start of the window until the file caught up. acc/cl, e2e/cl: those rates divided by the\n' +
+      'records/s of the raw append + fdatasync ceiling. CPU µs: user + system CPU time of the server process per\n' +
+      'record over the same span (per record written to the file; for the ceilings, per record acknowledged).',
+  );
+  const http = rows.find((r) => r.target.id === 'http');
+  for (const [id, what] of [
+    ['grpc', 'one connection'],
+    ['grpc-conns', 'one connection per request in flight, as HTTP'],
+  ] as const) {
+    const grpc = rows.find((r) => r.target.id === id);
+    if (http === undefined || grpc === undefined) continue;
+    console.log(
+      `gRPC (${what}) vs HTTP: accept ${(grpc.result.recordsPerSec / http.result.recordsPerSec).toFixed(2)}, ` +
+        `end to end ${(grpc.measured.e2ePerSec / http.measured.e2ePerSec).toFixed(2)}, CPU per record ` +
+        (grpc.measured.cpuMicrosPerRecord / http.measured.cpuMicrosPerRecord).toFixed(2),
+    );
+  }
 }
 
 function printSetup(options: BenchOptions, pinning: Pinning, sizes: readonly number[], attributes: number): void {
   const meanKb = sizes.reduce((a, b) => a + b, 0) / sizes.length / 1024;
-  console.log('OTLP/HTTP protobuf → file, one CPU for the server');
+  console.log('OTLP protobuf → spool → file, one CPU for the server');
   console.log(
     `  machine: ${availableParallelism()} CPUs, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
   );
@@ -339,6 +444,8 @@ function printSetup(options: BenchOptions, pinning: Pinning, sizes: readonly num
     `  sidecar node flags: ${options.sidecarNodeArgs.join(' ') || "(none: Node's defaults)"}` +
       (options.sidecarNodeArgs === GATEWAY_NODE_ARGS ? " (the Helm chart's gateway default)" : ''),
   );
+  for (const [i, dir] of options.baselines.entries())
+    console.log(`  ${baselineLabel(options, i)}: the sidecar of ${dir}`);
   console.log(
     `  requests: ${options.bodies} distinct bodies x ${options.records} records ` +
       `(mean ${meanKb.toFixed(1)} KiB/body, ${attributes.toFixed(1)} attributes/record), ` +
@@ -348,6 +455,71 @@ function printSetup(options: BenchOptions, pinning: Pinning, sizes: readonly num
     `  load: ${options.concurrency} requests in flight (keep-alive), ` +
       `${options.warmupS} s warm-up, ${options.durationS} s measured`,
   );
+}
+
+/** `before` for a single baseline; the directory's name for several. */
+function baselineLabel(options: BenchOptions, i: number): string {
+  return options.baselines.length === 1 ? 'before' : basename(options.baselines[i]!);
+}
+
+function targets(options: BenchOptions, pinning: Pinning): Target[] {
+  const gateway = options.sidecarNodeArgs;
+  const flags = gateway.length === 0 ? "Node's defaults" : 'gateway flags';
+  const sidecars = (prefix: string, idPrefix: string, cli?: string): SidecarVariant[] => [
+    { id: `${idPrefix}http`, name: `${prefix}OTLP/HTTP → spool → file, ${flags}`, nodeArgs: gateway, cli },
+    ...(gateway.length === 0
+      ? []
+      : [
+          {
+            id: `${idPrefix}http-defaults`,
+            name: `${prefix}OTLP/HTTP → spool → file, Node's defaults`,
+            nodeArgs: [],
+            cli,
+          },
+        ]),
+    {
+      id: `${idPrefix}grpc`,
+      name: `${prefix}OTLP/gRPC → spool → file, ${flags}`,
+      nodeArgs: gateway,
+      protocol: 'grpc',
+      cli,
+    },
+    {
+      id: `${idPrefix}grpc-conns`,
+      name: `${prefix}OTLP/gRPC, ${options.concurrency} connections, ${flags}`,
+      nodeArgs: gateway,
+      protocol: 'grpc',
+      grpcChannels: options.concurrency,
+      cli,
+    },
+    ...(gateway.length === 0
+      ? []
+      : [
+          {
+            id: `${idPrefix}grpc-defaults`,
+            name: `${prefix}OTLP/gRPC → spool → file, Node's defaults`,
+            nodeArgs: [],
+            protocol: 'grpc' as const,
+            cli,
+          },
+        ]),
+  ];
+  const variants: SidecarVariant[] = [
+    ...sidecars('otel-audit: ', ''),
+    { id: 'no-chain', name: 'otel-audit: HTTP, file chain off', nodeArgs: gateway, chain: false },
+    { id: 'no-fsync', name: 'otel-audit: HTTP, no fsync (spool and file)', nodeArgs: gateway, durable: false },
+    ...options.baselines.flatMap((dir, i) => {
+      const label = baselineLabel(options, i);
+      return sidecars(`${label}: `, `${label}-`, join(dir, 'packages/sidecar/dist/src/cli/main.js'));
+    }),
+  ].filter((v) => options.only === undefined || options.only.includes(v.id));
+  // --cpu-prof: the first sidecar that runs.
+  if (variants.length > 0) variants[0] = { ...variants[0]!, cpuProfDir: options.cpuProfDir };
+  const ceilings = [
+    rawAppendTarget(CEILING, 'ceiling: raw append + fdatasync (group commit)', 'append-fdatasync', pinning),
+    rawAppendTarget('ceiling-no-fsync', 'ceiling: raw append, no fsync', 'append', pinning),
+  ].filter((t) => options.only === undefined || options.only.includes(t.id));
+  return [...variants.map((v) => otelAuditTarget(pinning, v)), ...ceilings];
 }
 
 async function main(): Promise<void> {
@@ -364,30 +536,22 @@ async function main(): Promise<void> {
       bodies.map((b) => b.length),
       attributesPerRecord,
     );
-    const targets = [
-      otelAuditTarget(pinning, { name: OTEL_AUDIT, nodeArgs: options.sidecarNodeArgs, cpuProfDir: options.cpuProfDir }),
-      ...(options.sidecarNodeArgs.length === 0
-        ? []
-        : [otelAuditTarget(pinning, { name: OTEL_AUDIT_NODE_DEFAULTS, nodeArgs: [] })]),
-      otelAuditTarget(pinning, { name: OTEL_AUDIT_NO_CHAIN, nodeArgs: options.sidecarNodeArgs, chain: false }),
-      otelAuditTarget(pinning, { name: OTEL_AUDIT_NO_FSYNC, nodeArgs: options.sidecarNodeArgs, durable: false }),
-      otelAuditGrpcTarget(pinning, options.sidecarNodeArgs),
-      rawAppendTarget('ceiling: raw append + fdatasync (group commit)', 'append-fdatasync', pinning),
-      rawAppendTarget('ceiling: raw append, no fsync', 'append', pinning),
-    ];
-    const rows: { name: string; result: LoadResult }[] = [];
-    for (const [i, target] of targets.entries()) {
-      const result = await measure(target, join(work.dir, `target-${i}`), pinning, options, bodiesFile);
-      rows.push({ name: target.name, result });
+    const rows: Row[] = [];
+    for (const [i, target] of targets(options, pinning).entries()) {
+      rows.push(await measure(target, join(work.dir, `target-${i}`), pinning, options, bodiesFile));
     }
     printTable(rows);
     if (options.latencyRate > 0) {
-      const target = otelAuditTarget(pinning, { name: OTEL_AUDIT, nodeArgs: options.sidecarNodeArgs });
+      const target = otelAuditTarget(pinning, {
+        id: 'latency',
+        name: 'otel-audit: OTLP/HTTP',
+        nodeArgs: options.sidecarNodeArgs,
+      });
       const paced = await measure(target, join(work.dir, 'latency'), pinning, options, bodiesFile, options.latencyRate);
       console.log(
         `\nlatency at ${options.latencyRate.toLocaleString('en-US')} records/s (${options.records}-record requests, ` +
           `${(options.latencyRate / options.records).toFixed(1)} requests/s, durable): ` +
-          `p50 ${paced.p50Ms.toFixed(1)} ms, p99 ${paced.p99Ms.toFixed(1)} ms over ${paced.requests} requests`,
+          `p50 ${paced.result.p50Ms.toFixed(1)} ms, p99 ${paced.result.p99Ms.toFixed(1)} ms over ${paced.result.requests} requests`,
       );
     }
   } finally {

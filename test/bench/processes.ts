@@ -69,6 +69,40 @@ export function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/** User + system CPU seconds of a process so far, all its threads (Linux `/proc/<pid>/stat`; clock ticks of 10 ms). */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Lines a child prints on stdout, in order; rejects (with its stderr) if it ends before the next one. */
+export function lineReader(child: ChildProcess): () => Promise<string> {
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const lines: string[] = [];
+  let waiting: { resolve: (line: string) => void; reject: (err: Error) => void } | undefined;
+  let ended: Error | undefined;
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (waiting === undefined) lines.push(line);
+    else {
+      waiting.resolve(line);
+      waiting = undefined;
+    }
+  });
+  child.once('close', (code, signal) => {
+    ended = new Error(`child exited (${code ?? signal}) without output:\n${stderr}`);
+    waiting?.reject(ended);
+  });
+  return () =>
+    new Promise((resolve, reject) => {
+      const line = lines.shift();
+      if (line !== undefined) resolve(line);
+      else if (ended !== undefined) reject(ended);
+      else waiting = { resolve, reject };
+    });
+}
+
 /** The process's peak resident set size in MiB (Linux `VmHWM`), or undefined where unknown. */
 export async function peakRssMiB(pid: number | undefined): Promise<number | undefined> {
   if (pid === undefined) return undefined;

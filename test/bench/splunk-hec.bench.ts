@@ -26,7 +26,7 @@ import { tempDir } from '../support/tmp.js';
 import { buildRequestBodies } from './audit-bodies.js';
 import { numberOption, stringOption } from './bench-args.js';
 import { topSelfTime } from './cpu-profile.js';
-import { benchScript, detectPinning, firstLine, spawnNode, stopChild, type Pinning } from './processes.js';
+import { benchScript, cpuSeconds, detectPinning, firstLine, spawnNode, stopChild, type Pinning } from './processes.js';
 
 const TOKEN = '9d2c1f7e-3b4a-4c5d-8e6f-7a8b9c0d1e2f';
 const ACK_TOKEN = '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
@@ -108,13 +108,6 @@ async function countLines(file: string, state: { from: number; lines: number }):
   } finally {
     await fh.close();
   }
-}
-
-/** User + system CPU seconds of a process so far (Linux). */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Fills a spool with `records` records that the splunk_hec exporter has not delivered (HEC answers 503). */

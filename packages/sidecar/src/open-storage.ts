@@ -8,6 +8,13 @@ import { lockDirectory, type DirectoryLock } from './storage/lock.js';
 import { SpaceReserve } from './storage/reserve.js';
 import type { Logger } from './telemetry/logger.js';
 
+/**
+ * The most recent spool data kept in memory for exporters that keep up. More only helps an exporter
+ * that is further behind, which then reads its records from the segment files (the page cache, most
+ * likely) a few MiB at a time; every MiB here is resident memory of the sidecar.
+ */
+const MAX_CACHE_BYTES = 8 * 1024 * 1024;
+
 /** Where the parts of the storage directory live. */
 export function storagePaths(directory: string) {
   return {
@@ -20,7 +27,7 @@ export function storagePaths(directory: string) {
 /** The storage directory, opened and locked: the spool and the dead-letter store. */
 /** Memory the spool keeps of recently written records (the intake memory budget leaves it room). */
 export function spoolCacheBytes(maxSizeBytes: number): number {
-  return Math.min(64 * 1024 * 1024, Math.max(1024 * 1024, maxSizeBytes / 16));
+  return Math.min(MAX_CACHE_BYTES, Math.max(1024 * 1024, maxSizeBytes / 16));
 }
 
 export interface Storage {

@@ -6,11 +6,12 @@ import { retryPolicy, type DeliveryConfig } from './delivery/config.js';
 import { ExporterQueue } from './delivery/exporter-queue.js';
 import type { ConsumeResult, PipelineConsumer, StoreMark, StoredSince } from './model/consume.js';
 import type { RetrievedRecord } from './model/local-record.js';
-import type { RecordLimits } from './model/limits.js';
+import type { DecodeLimits, DecodeMeter, RecordLimits } from './model/limits.js';
 import { MemoryBudget } from './model/memory-budget.js';
 import type { LogsRequest } from './model/otlp-logs.js';
 import { openStorage, spoolCacheBytes, storagePaths, type Storage } from './open-storage.js';
 import { AuditPipeline } from './pipeline/pipeline.js';
+import { ProtoPipeline } from './pipeline/proto-pipeline.js';
 import { SpoolSink } from './pipeline/spool-sink.js';
 import { replayDeadLetters, replayLimits, type ReplayFilter, type ReplayResult } from './replay/replay.js';
 import { ReplayRequestWatcher } from './replay/replay-requests.js';
@@ -141,11 +142,12 @@ export class Service {
       onDuplicates: (n) => metrics.spoolResentDuplicates.inc(n),
     });
     const pipeline = new AuditPipeline(sink, deadLetters);
+    const protoPipeline = new ProtoPipeline(sink, deadLetters, pipeline);
     const receivers = config.receivers.map((c) => ({
       id: c.id,
       receiver: registry.receivers
         .get(c.type)!
-        .create(c.config, context(c.id), this.consumerFor(c.id, pipeline, sink, storage)),
+        .create(c.config, context(c.id), this.consumerFor(c.id, pipeline, protoPipeline, sink, storage)),
     }));
     for (const { receiver } of receivers) await receiver.prepare?.();
     for (const c of config.exporters) {
@@ -208,9 +210,22 @@ export class Service {
     }
   }
 
-  private consumerFor(receiver: string, pipeline: AuditPipeline, sink: SpoolSink, storage: Storage): PipelineConsumer {
+  private consumerFor(
+    receiver: string,
+    pipeline: AuditPipeline,
+    protoPipeline: ProtoPipeline,
+    sink: SpoolSink,
+    storage: Storage,
+  ): PipelineConsumer {
     const metrics = this.metrics;
     const logger = this.logger;
+    const counted = (result: ConsumeResult): ConsumeResult => {
+      if (result.accepted > 0) metrics.receiverRecords.inc({ receiver, outcome: 'accepted' }, result.accepted);
+      if (result.rejected.length > 0)
+        metrics.receiverRecords.inc({ receiver, outcome: 'rejected' }, result.rejected.length);
+      if (result.ignored > 0) metrics.receiverRecords.inc({ receiver, outcome: 'ignored' }, result.ignored);
+      return result;
+    };
     return {
       async consumeLocal(records: readonly RetrievedRecord[]): Promise<void> {
         try {
@@ -230,14 +245,24 @@ export class Service {
           systemId,
           logger.child({ component: 'spool' }),
         ),
+      async consumeProto(
+        body: Buffer,
+        decodeLimits: DecodeLimits,
+        limits: RecordLimits,
+        meter?: DecodeMeter,
+      ): Promise<ConsumeResult> {
+        // A malformed request throws here: nothing of it was stored, nor is it counted as refused.
+        const prepared = await protoPipeline.prepare(body, decodeLimits, limits, meter);
+        try {
+          return counted(await prepared.store());
+        } catch (err) {
+          metrics.receiverRecords.inc({ receiver, outcome: 'refused' }, prepared.received);
+          throw err;
+        }
+      },
       async consume(request: LogsRequest, limits: RecordLimits): Promise<ConsumeResult> {
         try {
-          const result = await pipeline.process(request, limits);
-          if (result.accepted > 0) metrics.receiverRecords.inc({ receiver, outcome: 'accepted' }, result.accepted);
-          if (result.rejected.length > 0)
-            metrics.receiverRecords.inc({ receiver, outcome: 'rejected' }, result.rejected.length);
-          if (result.ignored > 0) metrics.receiverRecords.inc({ receiver, outcome: 'ignored' }, result.ignored);
-          return result;
+          return counted(await pipeline.process(request, limits));
         } catch (err) {
           const records = request.resourceLogs.reduce(
             (n, rl) => n + rl.scopeLogs.reduce((m, sl) => m + sl.logRecords.length, 0),

@@ -1,5 +1,5 @@
 import type { ValidationIssue } from '@otel-audit/semconv';
-import type { RecordLimits } from './limits.js';
+import type { DecodeLimits, DecodeMeter, RecordLimits } from './limits.js';
 import type { RetrievedRecord } from './local-record.js';
 import type { LogsRequest } from './otlp-logs.js';
 
@@ -28,6 +28,17 @@ export interface ConsumeResult {
  */
 export interface LogsConsumer {
   consume(request: LogsRequest, limits: RecordLimits): Promise<ConsumeResult>;
+  /**
+   * The same for a binary `ExportLogsServiceRequest` as received: the consumer decodes it (with
+   * `decodeLimits`, throwing the decoder's errors), which lets it map records without decoding
+   * them into objects first. `meter` counts what decoding records into objects costs (see DecodeMeter).
+   */
+  consumeProto(
+    body: Buffer,
+    decodeLimits: DecodeLimits,
+    limits: RecordLimits,
+    meter?: DecodeMeter,
+  ): Promise<ConsumeResult>;
 }
 
 /** A position in the store records are written to: records stored after it was taken come at or after it. */

@@ -69,3 +69,12 @@ export function widestLimits(all: readonly RequestLimits[]): RequestLimits {
 
 /** What the pipeline checks when a caller gives no limits: the defaults. */
 export const DEFAULT_RECORD_LIMITS: RecordLimits = Object.freeze(recordLimitsOf(DEFAULT_REQUEST_LIMITS));
+
+/**
+ * Meters a decoding's estimated memory: `bytes` grows as records and elements are read; past
+ * `maxBytes` the decoder throws an `OtlpMemoryError` at once, before it builds more.
+ */
+export interface DecodeMeter {
+  readonly maxBytes: number;
+  bytes: number;
+}

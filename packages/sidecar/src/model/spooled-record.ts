@@ -42,10 +42,16 @@ export interface SpooledRecord {
   readonly jsonBytes: Buffer;
 }
 
-/** What goes into the spool: a record's fields besides its position, with its JSON as text. */
-export type SpoolInput = Omit<SpooledRecord, 'seq' | 'jsonBytes'>;
+/**
+ * What goes into the spool: a record's fields besides its position, with its JSON as text or, when
+ * the pipeline wrote it as bytes itself (the protobuf fast path), as UTF-8 bytes.
+ */
+export type SpoolInput = Omit<SpoolTextInput, 'json'> & { readonly json: string | Buffer };
 
-export function spoolInputOf(record: AuditRecord, receivedAt: number, targets?: readonly string[]): SpoolInput {
+/** A {@link SpoolInput} with its JSON as text. */
+export type SpoolTextInput = Omit<SpooledRecord, 'seq' | 'jsonBytes'>;
+
+export function spoolInputOf(record: AuditRecord, receivedAt: number, targets?: readonly string[]): SpoolTextInput {
   return {
     uuid: record.uuid,
     eventName: record.eventName,
@@ -62,7 +68,7 @@ export function spoolInputOf(record: AuditRecord, receivedAt: number, targets?: 
  * A record retrieved from SAP into spool form. Its Splunk `source` is the system id, so that
  * exporters (and the retrieval receiver, after a crash) can tell the records of each system apart.
  */
-export function spoolInputOfRetrieved(record: RetrievedRecord, eventTime: number, receivedAt: number): SpoolInput {
+export function spoolInputOfRetrieved(record: RetrievedRecord, eventTime: number, receivedAt: number): SpoolTextInput {
   return {
     uuid: record.message_uuid,
     eventName: RETRIEVED_EVENT_NAME,

@@ -1,4 +1,4 @@
-import type { DecodeLimits } from '../model/limits.js';
+import type { DecodeLimits, DecodeMeter } from '../model/limits.js';
 import { OtlpDecodeError, OtlpLimitError, OtlpMemoryError } from './errors.js';
 
 /**
@@ -9,14 +9,7 @@ import { OtlpDecodeError, OtlpLimitError, OtlpMemoryError } from './errors.js';
  */
 export const DECODE_COST = Object.freeze({ perRecord: 1024, perElement: 256 });
 
-/**
- * Meters a decoding's estimated memory: `bytes` grows as records and elements are read; past
- * `maxBytes` the decoder throws {@link OtlpMemoryError} at once, before it builds more.
- */
-export interface DecodeMeter {
-  readonly maxBytes: number;
-  bytes: number;
-}
+export type { DecodeMeter };
 
 /**
  * Hard cap on the attributes of one record, resource or scope and on the elements of one array or

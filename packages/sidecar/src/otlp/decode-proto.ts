@@ -312,3 +312,38 @@ function readKvList(r: ProtoReader, end: number, depth: number, st: DecodeState)
 function expectEnd(r: ProtoReader, end: number): void {
   if (r.pos !== end) throw new OtlpDecodeError(`field overruns its enclosing message at byte ${r.pos}`);
 }
+
+/**
+ * Parts of a binary request decoded on their own, from the bytes of the message (`buf[start, end)`,
+ * without its tag and length), with the same checks and errors: the protobuf fast path of the
+ * pipeline decodes only the records it leaves to the reference mapping (and their resource and scope).
+ */
+export function decodeLogRecordAt(
+  buf: Buffer,
+  start: number,
+  end: number,
+  limits: DecodeLimits,
+  meter?: DecodeMeter,
+): LogRecord {
+  return decoding(() => readLogRecord(new ProtoReader(buf, start, end), end, new DecodeState(limits, meter)));
+}
+
+export function decodeResourceAt(
+  buf: Buffer,
+  start: number,
+  end: number,
+  limits: DecodeLimits,
+  meter?: DecodeMeter,
+): Resource {
+  return decoding(() => readResource(new ProtoReader(buf, start, end), end, new DecodeState(limits, meter)));
+}
+
+export function decodeScopeAt(
+  buf: Buffer,
+  start: number,
+  end: number,
+  limits: DecodeLimits,
+  meter?: DecodeMeter,
+): InstrumentationScope {
+  return decoding(() => readScope(new ProtoReader(buf, start, end), end, new DecodeState(limits, meter)));
+}

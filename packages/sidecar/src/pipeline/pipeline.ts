@@ -42,65 +42,14 @@ export class AuditPipeline {
     receivedAtMs: number = Date.now(),
   ): Promise<ConsumeResult> {
     const accepted: AuditRecord[] = [];
-    const rejected: RejectedRecord[] = [];
-    const letters: DeadLetter[] = [];
-    let received = 0;
-    let ignored = 0;
+    const out = new RecordOutcomes((record) => accepted.push(record));
     const receiveTime = formatSapTime(receivedAtMs);
 
     for (const rl of request.resourceLogs) {
-      const resourceAttrs = rl.resource?.attributes ?? [];
-      let resourceJson: string | undefined;
-      let resourceSplunk: SplunkMetadata | undefined;
+      const resource = new ResourceContext(rl.resource);
       for (const sl of rl.scopeLogs) {
         for (const record of sl.logRecords) {
-          const index = received++;
-          const eventName = eventNameOf(record);
-          if (eventName === undefined) {
-            ignored++;
-            continue;
-          }
-          const overLimit = limitIssues(record, limits);
-          if (overLimit !== undefined) {
-            rejected.push({ index, uuid: undefined, issues: overLimit });
-            letters.push(receiverDeadLetter(eventName, undefined, overLimit, record, rl.resource, sl.scope));
-            continue;
-          }
-          const time = recordTime(record, receivedAtMs, receiveTime);
-          const result = mapAuditRecord({
-            eventName,
-            body: record.body,
-            time: time.iso,
-            attributes: record.attributes,
-            deriveUuid: () => deriveRecordUuid(eventName, record),
-          });
-          if (!result.ok) {
-            rejected.push({ index, uuid: result.uuid, issues: result.issues });
-            letters.push(receiverDeadLetter(eventName, result.uuid, result.issues, record, rl.resource, sl.scope));
-            continue;
-          }
-          resourceSplunk ??= splunkMetadata(resourceAttrs, {});
-          const splunk = splunkMetadata(record.attributes, resourceSplunk);
-          const tooLong = metadataTooLong(splunk);
-          if (tooLong !== undefined) {
-            rejected.push({ index, uuid: result.uuid, issues: [tooLong] });
-            letters.push(receiverDeadLetter(eventName, result.uuid, [tooLong], record, rl.resource, sl.scope));
-            continue;
-          }
-          resourceJson ??= JSON.stringify(keyValuesToJson(resourceAttrs));
-          accepted.push({
-            uuid: result.uuid,
-            eventName: eventName as AuditEventName,
-            category: result.type.sapCategory,
-            sapEndpoint: result.type.sapEndpoint,
-            time: result.message.time,
-            timeMs: time.ms,
-            success: result.success,
-            message: result.message,
-            resourceJson,
-            tenantSubdomain: result.tenantSubdomain,
-            splunk,
-          });
+          mapRecord(out, out.received++, record, resource, sl.scope, limits, receivedAtMs, receiveTime);
         }
       }
     }
@@ -110,9 +59,108 @@ export class AuditPipeline {
     // Only counts are used after the writes, so the records themselves can be collected meanwhile.
     const acceptedCount = accepted.length;
     if (acceptedCount > 0) await this.sink.write(accepted.splice(0));
-    await this.deadLetters.write(RECEIVER_DEAD_LETTER_ID, letters);
-    return { received, accepted: acceptedCount, ignored, rejected };
+    await this.deadLetters.write(RECEIVER_DEAD_LETTER_ID, out.letters);
+    return { received: out.received, accepted: acceptedCount, ignored: out.ignored, rejected: out.rejected };
   }
+}
+
+/** What became of the records of one request so far: accepted ones go to `accept`, in order. */
+export class RecordOutcomes {
+  received = 0;
+  ignored = 0;
+  readonly rejected: RejectedRecord[] = [];
+  readonly letters: DeadLetter[] = [];
+
+  constructor(readonly accept: (record: AuditRecord) => void) {}
+
+  reject(
+    index: number,
+    eventName: string,
+    uuid: string | undefined,
+    issues: readonly ValidationIssue[],
+    record: LogRecord,
+    resource: Resource | undefined,
+    scope: InstrumentationScope | undefined,
+  ): void {
+    this.rejected.push({ index, uuid, issues });
+    this.letters.push(receiverDeadLetter(eventName, uuid, issues, record, resource, scope));
+  }
+}
+
+/** What the records of one resource share, each computed once, when first needed. */
+export class ResourceContext {
+  private json: string | undefined;
+  private splunk: SplunkMetadata | undefined;
+
+  constructor(readonly resource: Resource | undefined) {}
+
+  /** The resource attributes as a JSON object text (shared by every record of the resource). */
+  resourceJson(): string {
+    return (this.json ??= JSON.stringify(keyValuesToJson(this.resource?.attributes ?? [])));
+  }
+
+  /** Splunk metadata from the resource attributes (records may override it). */
+  splunkMetadata(): SplunkMetadata {
+    return (this.splunk ??= splunkMetadata(this.resource?.attributes ?? [], {}));
+  }
+}
+
+/**
+ * One record: ignored (not an audit event), rejected (over a limit, invalid, unstorable metadata)
+ * or accepted (mapped to its SAP message). The one implementation of what happens to a record;
+ * the protobuf fast path (proto-pipeline.ts) falls back to it for every record it does not take itself.
+ */
+export function mapRecord(
+  out: RecordOutcomes,
+  index: number,
+  record: LogRecord,
+  resource: ResourceContext,
+  scope: InstrumentationScope | undefined,
+  limits: RecordLimits,
+  receivedAtMs: number,
+  receiveTime: string,
+): void {
+  const eventName = eventNameOf(record);
+  if (eventName === undefined) {
+    out.ignored++;
+    return;
+  }
+  const overLimit = limitIssues(record, limits);
+  if (overLimit !== undefined) {
+    out.reject(index, eventName, undefined, overLimit, record, resource.resource, scope);
+    return;
+  }
+  const time = recordTime(record, receivedAtMs, receiveTime);
+  const result = mapAuditRecord({
+    eventName,
+    body: record.body,
+    time: time.iso,
+    attributes: record.attributes,
+    deriveUuid: () => deriveRecordUuid(eventName, record),
+  });
+  if (!result.ok) {
+    out.reject(index, eventName, result.uuid, result.issues, record, resource.resource, scope);
+    return;
+  }
+  const splunk = splunkMetadata(record.attributes, resource.splunkMetadata());
+  const tooLong = metadataTooLong(splunk);
+  if (tooLong !== undefined) {
+    out.reject(index, eventName, result.uuid, [tooLong], record, resource.resource, scope);
+    return;
+  }
+  out.accept({
+    uuid: result.uuid,
+    eventName: eventName as AuditEventName,
+    category: result.type.sapCategory,
+    sapEndpoint: result.type.sapEndpoint,
+    time: result.message.time,
+    timeMs: time.ms,
+    success: result.success,
+    message: result.message,
+    resourceJson: resource.resourceJson(),
+    tenantSubdomain: result.tenantSubdomain,
+    splunk,
+  });
 }
 
 /** The audit event name of a record, or undefined when it is not an audit event. */
@@ -171,7 +219,7 @@ function recordTime(record: LogRecord, receivedAtMs: number, receiveTime: string
 }
 
 /** Splunk metadata is stored with each spooled record (u16 lengths) and belongs in HEC's short fields. */
-const MAX_METADATA_BYTES = 1024;
+export const MAX_METADATA_BYTES = 1024;
 const METADATA_ATTRIBUTES: Readonly<Record<keyof SplunkMetadata, string>> = {
   host: SplunkAttr.Host,
   index: SplunkAttr.Index,
@@ -179,7 +227,7 @@ const METADATA_ATTRIBUTES: Readonly<Record<keyof SplunkMetadata, string>> = {
   sourcetype: SplunkAttr.Sourcetype,
 };
 
-function metadataTooLong(meta: SplunkMetadata): ValidationIssue | undefined {
+export function metadataTooLong(meta: SplunkMetadata): ValidationIssue | undefined {
   for (const field of ['host', 'index', 'source', 'sourcetype'] as const) {
     const v = meta[field];
     // A UTF-16 unit is at most 3 UTF-8 bytes: most values need no byte count.

@@ -2,6 +2,7 @@ import type { AuditRecord } from '../model/audit-record.js';
 import type { RetrievedRecord } from '../model/local-record.js';
 import { spoolInputOf, spoolInputOfRetrieved, type SpoolInput } from '../model/spooled-record.js';
 import type { RecordSink } from './pipeline.js';
+import type { SpoolInputSink } from './proto-pipeline.js';
 
 /** Durable storage that takes records for the exporters (the spool): resolves once they are fsynced. */
 export interface RecordStore {
@@ -21,7 +22,7 @@ export interface StoredBeforeStart {
 }
 
 /** The pipeline's sink: accepted records go into the durable spool, from where each exporter reads them. */
-export class SpoolSink implements RecordSink {
+export class SpoolSink implements RecordSink, SpoolInputSink {
   constructor(
     private readonly store: RecordStore,
     private readonly storedBefore?: StoredBeforeStart,
@@ -29,14 +30,19 @@ export class SpoolSink implements RecordSink {
 
   write(records: readonly AuditRecord[]): Promise<void> {
     const receivedAt = Date.now();
+    return this.writeInputs(records.map((r) => spoolInputOf(r, receivedAt)));
+  }
+
+  /** Records in spool form (the protobuf path puts them into it itself). */
+  writeInputs(inputs: readonly SpoolInput[]): Promise<void> {
     const before = this.storedBefore;
-    if (before !== undefined && receivedAt < before.until && records.some((r) => before.uuids.has(r.uuid))) {
-      const fresh = records.filter((r) => !before.uuids.has(r.uuid));
-      before.onDuplicates?.(records.length - fresh.length);
+    if (before !== undefined && Date.now() < before.until && inputs.some((r) => before.uuids.has(r.uuid))) {
+      const fresh = inputs.filter((r) => !before.uuids.has(r.uuid));
+      before.onDuplicates?.(inputs.length - fresh.length);
       if (fresh.length === 0) return Promise.resolve();
-      records = fresh;
+      inputs = fresh;
     }
-    return this.store.append(records.map((r) => spoolInputOf(r, receivedAt)));
+    return this.store.append(inputs);
   }
 
   /**

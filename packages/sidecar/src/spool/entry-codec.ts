@@ -29,16 +29,19 @@ export type ParseResult =
   | { readonly kind: 'incomplete'; readonly need: number }
   | { readonly kind: 'corrupt'; readonly reason: string };
 
-/** Parses the entry starting at `at` in `buf` (which holds `buf.length` valid bytes). */
-export function parseEntry(buf: Buffer, at: number): ParseResult {
+/**
+ * Parses the entry starting at `at` in `buf` (which holds `buf.length` valid bytes). `checksum`
+ * false skips the CRC check, for bytes that never left memory since they were checksummed.
+ */
+export function parseEntry(buf: Buffer, at: number, checksum = true): ParseResult {
   if (buf.length - at < HEADER_SIZE) return { kind: 'incomplete', need: HEADER_SIZE };
   if (buf.readUInt32LE(at) !== MAGIC) return { kind: 'corrupt', reason: 'bad magic' };
   const len = buf.readUInt32LE(at + 4);
   if (len > MAX_PAYLOAD) return { kind: 'corrupt', reason: `implausible length ${len}` };
   const size = HEADER_SIZE + len;
   if (buf.length - at < size) return { kind: 'incomplete', need: size };
-  const crc = crc32(buf.subarray(at + 12, at + size));
-  if (crc !== buf.readUInt32LE(at + 8)) return { kind: 'corrupt', reason: 'checksum mismatch' };
+  if (checksum && crc32(buf.subarray(at + 12, at + size)) !== buf.readUInt32LE(at + 8))
+    return { kind: 'corrupt', reason: 'checksum mismatch' };
   const seq = Number(buf.readBigUInt64LE(at + 12));
   return { kind: 'entry', seq, payload: buf.subarray(at + HEADER_SIZE, at + size), size };
 }

@@ -49,6 +49,7 @@ export interface ReadBatch {
   readonly end: Cursor;
 }
 
+/** How much a reader that is behind reads from a segment file at once (an entry larger than this is read whole). */
 const READ_CHUNK = 1024 * 1024;
 
 /** What parsing a stretch of bytes gave. */
@@ -72,6 +73,8 @@ export class SpoolReader {
   private position: Cursor;
   private fh: FileHandle | undefined;
   private fhSegment = -1;
+  /** The last stretch read from disk: a reader that is behind reads a few batches' worth at a time. */
+  private readAhead: CacheChunk | undefined;
 
   constructor(
     private readonly spool: SpoolView,
@@ -97,6 +100,7 @@ export class SpoolReader {
   }
 
   async close(): Promise<void> {
+    this.readAhead = undefined;
     await this.fh?.close();
     this.fh = undefined;
   }
@@ -109,14 +113,34 @@ export class SpoolReader {
   /** Records available now; undefined when there are none (at the head). */
   private async readAvailable(maxRecords: number, maxBytes: number): Promise<ReadBatch | undefined> {
     this.skipFinishedSegment();
+    this.dropReadAheadBehind();
     if (this.atHead()) return undefined;
-    const chunk = this.spool.cachedAt(this.position);
-    if (chunk) {
-      const parsed = this.parse(chunk.data.subarray(this.position.offset - chunk.start), maxRecords, maxBytes);
+    const cached = this.spool.cachedAt(this.position);
+    if (cached) {
+      // The bytes just written, checksummed as they were written: no need to check them again.
+      const parsed = this.parse(cached.data.subarray(this.position.offset - cached.start), maxRecords, maxBytes, false);
       // Cached bytes are what was just written; should they not parse, the disk path handles it.
       if (parsed.consumed > 0) return this.advance(parsed);
     }
+    const ahead = this.readAhead;
+    if (ahead !== undefined && this.position.offset >= ahead.start) {
+      const parsed = this.parse(ahead.data.subarray(this.position.offset - ahead.start), maxRecords, maxBytes);
+      // An entry cut off at the end of the stretch, or damage: read afresh from here.
+      if (parsed.consumed > 0) return this.advance(parsed);
+    }
     return this.fromDisk(maxRecords, maxBytes);
+  }
+
+  /** Forgets the stretch read ahead once the position is no longer in it (so its memory can go). */
+  private dropReadAheadBehind(): void {
+    const ahead = this.readAhead;
+    if (
+      ahead !== undefined &&
+      (ahead.segment !== this.position.segment ||
+        this.position.offset < ahead.start ||
+        this.position.offset >= ahead.start + ahead.data.length)
+    )
+      this.readAhead = undefined;
   }
 
   /** At the end of a segment that is no longer written to: move on to the next one. */
@@ -135,12 +159,12 @@ export class SpoolReader {
     }
   }
 
-  private parse(data: Buffer, maxRecords: number, maxBytes: number): Parsed {
+  private parse(data: Buffer, maxRecords: number, maxBytes: number, checksum = true): Parsed {
     const records: SpooledRecord[] = [];
     let at = 0;
     let nextSeq = this.position.seq;
     while (at < data.length && records.length < maxRecords && (at === 0 || at < maxBytes)) {
-      const r = parseEntry(data, at);
+      const r = parseEntry(data, at, checksum);
       if (r.kind === 'entry') {
         // Sequence numbers run without gaps: a jump means records that were stored are gone.
         if (r.seq > nextSeq && nextSeq > 0) this.gap(nextSeq, r.seq, this.position.offset + at);
@@ -224,9 +248,11 @@ export class SpoolReader {
       }
       this.fhSegment = segment;
     }
-    let want = Math.min(Math.max(READ_CHUNK, maxBytes), size - this.position.offset);
+    let want = Math.min(READ_CHUNK, size - this.position.offset);
     for (;;) {
       const data = await this.readAt(this.position.offset, want);
+      // What this batch does not take is kept for the next ones (instead of being read again).
+      this.readAhead = { segment, start: this.position.offset, data };
       if (data.length === 0) return this.giveUpSegment(size, 'spool segment ends early');
       const parsed = this.parse(data, maxRecords, maxBytes);
       if (parsed.need !== undefined) {

@@ -72,6 +72,18 @@ function optionalStrings(r: SpoolInput): (string | undefined)[] {
   return [r.tenantSubdomain, r.splunk.source, r.splunk.sourcetype, r.splunk.index, r.splunk.host];
 }
 
+/** The bytes of a record's optional strings; without arrays (this runs for every record). */
+function optionalSize(r: SpoolInput): number {
+  const { tenantSubdomain, splunk } = r;
+  let size = 0;
+  if (tenantSubdomain !== undefined) size += strSize(tenantSubdomain);
+  if (splunk.source !== undefined) size += strSize(splunk.source);
+  if (splunk.sourcetype !== undefined) size += strSize(splunk.sourcetype);
+  if (splunk.index !== undefined) size += strSize(splunk.index);
+  if (splunk.host !== undefined) size += strSize(splunk.host);
+  return size;
+}
+
 function strSize(s: string): number {
   return 2 + Buffer.byteLength(s);
 }
@@ -94,8 +106,9 @@ export function encodeBatch(inputs: readonly SpoolInput[], headerSize: number): 
   let total = 0;
   for (let i = 0; i < inputs.length; i++) {
     const r = inputs[i]!;
-    let size = headerSize + 19 + strSize(r.uuid) + Buffer.byteLength(r.json);
-    for (const o of optionalStrings(r)) if (o !== undefined) size += strSize(o);
+    let size =
+      headerSize + 19 + strSize(r.uuid) + (typeof r.json === 'string' ? Buffer.byteLength(r.json) : r.json.length);
+    size += optionalSize(r);
     if (r.targets !== undefined) size += 1 + r.targets.reduce((n, t) => n + strSize(t), 0);
     sizes[i] = size;
     total += size;
@@ -111,17 +124,27 @@ export function encodeBatch(inputs: readonly SpoolInput[], headerSize: number): 
     buffer[at + 1] = CODES[r.eventName];
     buffer.writeDoubleLE(r.eventTime, at + 2);
     buffer.writeDoubleLE(r.receivedAt, at + 10);
-    const optional = optionalStrings(r);
     let flags = r.targets === undefined ? 0 : TARGETS_FLAG;
-    optional.forEach((o, bit) => o !== undefined && (flags |= 1 << bit));
-    buffer[at + 18] = flags;
     at = writeStr(buffer, at + 19, r.uuid);
-    for (const o of optional) if (o !== undefined) at = writeStr(buffer, at, o);
+    const { tenantSubdomain, splunk } = r;
+    if (
+      tenantSubdomain !== undefined ||
+      splunk.source !== undefined ||
+      splunk.sourcetype !== undefined ||
+      splunk.index !== undefined ||
+      splunk.host !== undefined
+    ) {
+      const optional = optionalStrings(r);
+      optional.forEach((o, bit) => o !== undefined && (flags |= 1 << bit));
+      for (const o of optional) if (o !== undefined) at = writeStr(buffer, at, o);
+    }
+    buffer[entry + headerSize + 18] = flags;
     if (r.targets !== undefined) {
       buffer[at++] = r.targets.length;
       for (const t of r.targets) at = writeStr(buffer, at, t);
     }
-    buffer.write(r.json, at, 'utf8');
+    if (typeof r.json === 'string') buffer.write(r.json, at, 'utf8');
+    else buffer.set(r.json, at);
     entry += sizes[i]!;
   }
   return { buffer, offsets };

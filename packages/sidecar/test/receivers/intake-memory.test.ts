@@ -4,10 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
-import { DEFAULT_DECODE_LIMITS } from '../../src/model/limits.js';
+import type { LogsConsumer } from '../../src/model/consume.js';
+import { DEFAULT_DECODE_LIMITS, DEFAULT_RECORD_LIMITS } from '../../src/model/limits.js';
 import { MemoryBudget, MemoryBudgetTooSmallError, MemoryBusyError } from '../../src/model/memory-budget.js';
+import { decodeLogsRequestProto } from '../../src/otlp/decode-proto.js';
 import { ReceiverError } from '../../src/receivers/otlp/errors.js';
-import { decodeBody, decompressBody } from '../../src/receivers/otlp/intake.js';
+import { consumeProtoBody, decodeJsonBody, decompressBody } from '../../src/receivers/otlp/intake.js';
 import { otelRecords } from '../otel-records.js';
 import { post, startTestService, type TestService } from '../helpers.js';
 
@@ -77,12 +79,21 @@ describe('intake memory budget', () => {
     assert.equal(l2.bytes(), 0);
   });
 
-  it('bounds JSON.parse before it runs, and stops decoding once the estimate passes what is left', () => {
+  it('bounds JSON.parse before it runs, and stops decoding once the estimate passes what is left', async () => {
+    // A consumer that decodes binary requests into objects, as the pipeline does for the records
+    // its fast path leaves to the reference decoder: it charges the meter it is given.
+    const decoding: LogsConsumer = {
+      consume: () => Promise.reject(new Error('not used')),
+      consumeProto: (body, limits, _recordLimits, meter) => {
+        decodeLogsRequestProto(body, limits, meter);
+        return Promise.resolve({ received: 0, accepted: 0, ignored: 0, rejected: [] });
+      },
+    };
     // 1 MiB of `[{},{},...]`-like JSON would take ~25 MiB to parse: refused before parsing.
     const json = Buffer.from(`{"resourceLogs":[${'{},'.repeat(350_000)}{}]}`);
     const lease = new MemoryBudget(8 * MiB).lease();
     assert.throws(
-      () => decodeBody('json', json, DEFAULT_DECODE_LIMITS, lease),
+      () => decodeJsonBody(json, DEFAULT_DECODE_LIMITS, lease),
       (e: unknown) => {
         assert.ok(e instanceof MemoryBudgetTooSmallError);
         assert.match(e.message, /^parsing the JSON body needs about \d+\.\d MiB/);
@@ -105,8 +116,8 @@ describe('intake memory budget', () => {
     const busy = budget.lease();
     busy.take(16 * MiB, 'another request');
     const l = budget.lease();
-    assert.throws(
-      () => decodeBody('protobuf', many, DEFAULT_DECODE_LIMITS, l),
+    await assert.rejects(
+      () => consumeProtoBody(decoding, many, DEFAULT_DECODE_LIMITS, DEFAULT_RECORD_LIMITS, l),
       (e: unknown) => {
         // Others hold half of the budget: it may pass later.
         assert.ok(e instanceof MemoryBusyError);
@@ -115,8 +126,8 @@ describe('intake memory budget', () => {
     );
     busy.release();
     l.release();
-    assert.throws(
-      () => decodeBody('protobuf', many, DEFAULT_DECODE_LIMITS, budget.lease()),
+    await assert.rejects(
+      () => consumeProtoBody(decoding, many, DEFAULT_DECODE_LIMITS, DEFAULT_RECORD_LIMITS, budget.lease()),
       (e: unknown) => {
         assert.ok(e instanceof MemoryBudgetTooSmallError);
         assert.match(

@@ -21,6 +21,8 @@ export function lineHash(line: Buffer | string): string {
   return sha256Hex(line);
 }
 
+const MAX_SCRATCH_BYTES = 4 * 1024 * 1024;
+
 /** The longest chain field: `,"chain":{"n":<up to 16 digits>,"prev":"<64 hex>"}}` and the newline. */
 const MAX_SUFFIX = 14 + 16 + 9 + 64 + 3 + 1;
 
@@ -56,6 +58,8 @@ export interface EncodedLines {
 /** Turns local record JSON objects into chained lines. */
 export class Chain {
   private current: ChainHead;
+  /** The output buffer, reused from one write to the next (the file writes one batch at a time). */
+  private scratch: Buffer | undefined;
 
   constructor(head: ChainHead) {
     this.current = head;
@@ -79,21 +83,34 @@ export class Chain {
   /**
    * The bytes of `records` (JSON objects, without newline) as chained lines. The chain moves on
    * only at `commit()`: a write that fails leaves it where it was, so the retry links the same way.
+   * The lines are valid until the next call (their buffer is reused).
    */
   encode(records: readonly Buffer[]): EncodedLines {
     let { size, hash } = this.current;
     let capacity = 0;
     for (const record of records) capacity += record.length + MAX_SUFFIX;
-    // All lines go into one buffer, and each line is hashed where it lies in it.
-    const out = Buffer.allocUnsafe(capacity);
+    // All lines go into one buffer, and each line is hashed where it lies in it. The buffer is the
+    // previous call's when that fits: its lines are written by then (encode runs once per flush).
+    let out = this.scratch;
+    if (out === undefined || out.length < capacity) {
+      out = Buffer.allocUnsafe(capacity);
+      this.scratch = capacity <= MAX_SCRATCH_BYTES ? out : undefined;
+    }
     let pos = 0;
     for (const record of records) {
       if (record.length === 0 || record[record.length - 1] !== CLOSE_BRACE) {
         throw new Error('a local record must be a JSON object');
       }
       const start = pos;
-      pos += record.copy(out, pos, 0, record.length - 1);
-      pos += out.write(`${record.length > 2 ? ',' : ''}"chain":{"n":${size},"prev":"${hash}"}}`, pos, 'latin1');
+      // The record, then the chain field over its closing brace: `,"chain":{"n":<n>,"prev":"<hex>"}}`.
+      out.set(record, pos);
+      pos += record.length - 1;
+      if (record.length > 2) out[pos++] = 0x2c;
+      pos = put(out, pos, CHAIN_N);
+      pos = putDecimal(out, pos, size);
+      pos = put(out, pos, PREV);
+      for (let i = 0; i < 64; i++) out[pos++] = hash.charCodeAt(i);
+      pos = put(out, pos, CHAIN_END);
       hash = sha256Hex(out.subarray(start, pos));
       out[pos++] = 0x0a;
       size++;
@@ -101,6 +118,23 @@ export class Chain {
     const next: ChainHead = { size, hash };
     return { buffers: [out.subarray(0, pos)], bytes: pos, commit: () => (this.current = next) };
   }
+}
+
+const CHAIN_N = Buffer.from('"chain":{"n":');
+const PREV = Buffer.from(',"prev":"');
+const CHAIN_END = Buffer.from('"}}');
+
+function put(out: Buffer, pos: number, bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; i++) out[pos++] = bytes[i]!;
+  return pos;
+}
+
+/** A non-negative integer (below 2^53) in decimal. */
+function putDecimal(out: Buffer, pos: number, n: number): number {
+  let digits = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  for (let i = digits - 1, x = n; i >= 0; i--, x = Math.floor(x / 10)) out[pos + i] = 0x30 + (x % 10);
+  return pos + digits;
 }
 
 /** Plain lines: the records as they are, one per line. */

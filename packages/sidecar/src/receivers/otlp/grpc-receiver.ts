@@ -21,14 +21,15 @@ import {
   type RequestLimits,
 } from '../../model/limits.js';
 import type { MemoryBudget, MemoryLease } from '../../model/memory-budget.js';
+import { memoryRefusalReason, ReceiverError, toReceiverError } from './errors.js';
+import { FLOW_CONTROL_WINDOW_OPTION, widenReceiveWindows } from './grpc-flow-control.js';
+import { consumeProtoBody, decompressBody } from './intake.js';
 import { encodeExportResponse, encodeRetryInfo } from '../../otlp/encode-response.js';
 import { ProtoWriter } from '../../otlp/proto-writer.js';
 import { partialSuccessOf } from '../../otlp/partial-success.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { DRAIN_MS, type OtlpGrpcConfig } from './config.js';
-import { memoryRefusalReason, ReceiverError, toReceiverError } from './errors.js';
-import { decodeBody, decompressBody } from './intake.js';
 import { BearerAuth, readTlsMaterial, watchTlsMaterial } from './security.js';
 import { parseDuration } from '../../util/units.js';
 import { formatEndpoint, parseEndpoint } from '../../util/endpoint.js';
@@ -140,6 +141,7 @@ export class OtlpGrpcReceiver {
       'grpc.max_connection_idle_ms': parseDuration(this.config.idle_timeout),
       'grpc.keepalive_time_ms': pingAfterMs,
       'grpc.keepalive_timeout_ms': Math.max(1, handshakeMs - pingAfterMs),
+      ...FLOW_CONTROL_WINDOW_OPTION,
       interceptors: [this.intercept()],
     });
     const service = {
@@ -163,6 +165,7 @@ export class OtlpGrpcReceiver {
     this.port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(address, this.credentials(), (err, bound) => (err ? reject(err) : resolve(bound)));
     });
+    widenReceiveWindows(server, this.logger);
     this.server = server;
   }
 
@@ -248,8 +251,7 @@ export class OtlpGrpcReceiver {
     const lease = this.memory.lease();
     try {
       const body = await this.messageOf(call.request, lease);
-      const request = decodeBody('protobuf', body, this.decodeLimits, lease);
-      const result = await this.consumer.consume(request, this.recordLimits);
+      const result = await consumeProtoBody(this.consumer, body, this.decodeLimits, this.recordLimits, lease);
       callback(null, encodeExportResponse('protobuf', partialSuccessOf(result)));
     } catch (err) {
       const e = toReceiverError(err, this.logger);

@@ -17,7 +17,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { DRAIN_MS, type OtlpHttpConfig } from './config.js';
 import { memoryRefusalReason, ReceiverError, toReceiverError } from './errors.js';
-import { decodeBody, decompressBody } from './intake.js';
+import { consumeProtoBody, decodeJsonBody, decompressBody } from './intake.js';
 import { BearerAuth, readTlsMaterial, watchTlsMaterial } from './security.js';
 import { addressOf } from '../../util/endpoint.js';
 import { listen } from '../../util/listen.js';
@@ -129,8 +129,10 @@ export class OtlpHttpReceiver {
       }
       encoding = requestEncoding;
       const body = await this.readBody(req, lease);
-      const request = decodeBody(encoding, body, this.decodeLimits, lease);
-      const result = await this.consumer.consume(request, this.recordLimits);
+      const result =
+        encoding === 'protobuf'
+          ? await consumeProtoBody(this.consumer, body, this.decodeLimits, this.recordLimits, lease)
+          : await this.consumer.consume(decodeJsonBody(body, this.decodeLimits, lease), this.recordLimits);
       this.reply(res, 200, encoding, encodeExportResponse(encoding, partialSuccessOf(result)));
     } catch (err) {
       const e = toReceiverError(err, this.logger);
