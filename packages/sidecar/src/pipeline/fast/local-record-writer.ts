@@ -9,7 +9,7 @@ import {
 } from '@otel-audit/semconv';
 import { KeyMemo, Suffix, SUFFIX_OF } from './attribute-keys.js';
 import { hasNonSpace, hasSpace, type JsonWriter } from './json-writer.js';
-import { E, F, P, sameBytes, V, type Ranges, type RecordScan } from './record-scan.js';
+import { E, F, P, sameBytes, V, type Ranges, type RecordScan, validUtf8 } from './record-scan.js';
 
 /**
  * One row of the semconv rule table (`AUDIT_EVENT_TYPES`) compiled for the fast path: which
@@ -129,10 +129,19 @@ export function passes(s: RecordScan, p: KindPlan, clientAddress: (start: number
   if (tenant >= 0 && hasSpace(buf, tenant, str[2 * F.Tenant + 1]!)) return false;
   const subdomain = str[2 * F.TenantSubdomain]!;
   if (subdomain >= 0 && !isSubdomainAt(buf, subdomain, str[2 * F.TenantSubdomain + 1]!)) return false;
-  if (rules.bodyIsData && (s.bodyType !== V.Str || !hasNonSpace(buf, s.bodyStart, s.bodyEnd))) return false;
-  const ip = str[2 * F.ClientAddress]!;
-  if (rules.clientAddress === 'optional' && ip >= 0 && isIP(clientAddress(ip, str[2 * F.ClientAddress + 1]!)) === 0)
+  if (rules.bodyIsData) {
+    if (s.bodyType !== V.Str || !hasNonSpace(buf, s.bodyStart, s.bodyEnd)) return false;
+  } else if (s.bodyType === V.Str && !validUtf8(buf, s.bodyStart, s.bodyEnd)) {
+    // Not written, but the text rule holds for every string of the record (semconv text.ts).
     return false;
+  }
+  const ip = str[2 * F.ClientAddress]!;
+  if (ip >= 0) {
+    const ipEnd = str[2 * F.ClientAddress + 1]!;
+    // Written only where the kind has it, but well-formed text is required everywhere.
+    if (rules.clientAddress === 'optional' ? isIP(clientAddress(ip, ipEnd)) === 0 : !validUtf8(buf, ip, ipEnd))
+      return false;
+  }
   if (!namesPass(s, p)) return false;
   if (rules.object === 'required' && (str[2 * F.ObjectType]! < 0 || s.objectIds.count === 0)) return false;
   if (rules.dataSubject === 'required' && (str[2 * F.SubjectType]! < 0 || s.subjectIds.count === 0)) return false;
