@@ -76,6 +76,8 @@ interface PendingAppend {
 const FULL_RETRY_AFTER_MS = 2000;
 /** How often the head mark is saved while records arrive. */
 const HEAD_MARK_MS = 1000;
+/** Least time between two fdatasyncs of the cursors (see `scheduleCursorSync`). */
+const CURSOR_SYNC_MS = 25;
 /** How often a spool that refuses writes for lack of space looks for free space again. */
 const ROOM_PROBE_MS = 1000;
 /** Free space (besides the refused write) that counts as room again. */
@@ -102,6 +104,10 @@ export class Spool {
   private readonly done = new Map<string, readonly SeqRange[]>();
   /** Cancels the scheduled write of the cursors, while one is scheduled. */
   private cancelCursorWrite: (() => void) | undefined;
+  /** The next fdatasync of the cursors, while one is scheduled. */
+  private cursorSyncTimer: NodeJS.Timeout | undefined;
+  /** When the last fdatasync of the cursors was started (performance.now()). */
+  private lastCursorSync = -Infinity;
   private cursorSave: Promise<void> = Promise.resolve();
   /** Progress changed since the last save began. */
   private cursorsChanged = true;
@@ -463,7 +469,8 @@ export class Spool {
   /**
    * Records delivery up to `cursor` (exclusive) and of the records in `done` above it (sorted,
    * disjoint ranges). Written within `cursorFlushMs` (default: in this turn of the event loop, safe
-   * from a crash of the process), durable (fdatasync) right after.
+   * from a crash of the process), durable (fdatasync) in the background, at most every
+   * `CURSOR_SYNC_MS`.
    */
   commitCursor(consumer: string, cursor: Cursor, done: readonly SeqRange[] = []): void {
     const current = this.cursors.get(consumer);
@@ -480,9 +487,7 @@ export class Spool {
         this.options.logger.error({ err }, 'could not persist spool cursors; will retry');
         return;
       }
-      void this.persistCursors().catch((err: unknown) =>
-        this.options.logger.error({ err }, 'could not persist spool cursors; will retry'),
-      );
+      this.scheduleCursorSync();
     };
     const ms = this.options.cursorFlushMs ?? 0;
     if (ms > 0) {
@@ -492,6 +497,25 @@ export class Spool {
       const immediate = setImmediate(write);
       this.cancelCursorWrite = () => clearImmediate(immediate);
     }
+  }
+
+  /**
+   * Schedules `persistCursors` (fdatasync, then freeing consumed segments) no sooner than
+   * `CURSOR_SYNC_MS` after the last one began. Exporters confirm many batches a second; an
+   * fdatasync for each kept the disk busy beside the spool's and the file exporter's own, and
+   * slowed their group commits. What the wait risks is only redelivery after a crash of the
+   * machine: the positions are in the page cache from the turn they were confirmed in.
+   */
+  private scheduleCursorSync(): void {
+    if (this.cursorSyncTimer !== undefined || this.closed) return;
+    const wait = Math.max(0, this.lastCursorSync + CURSOR_SYNC_MS - performance.now());
+    this.cursorSyncTimer = setTimeout(() => {
+      this.cursorSyncTimer = undefined;
+      this.lastCursorSync = performance.now();
+      void this.persistCursors().catch((err: unknown) =>
+        this.options.logger.error({ err }, 'could not persist spool cursors; will retry'),
+      );
+    }, wait);
   }
 
   /**
@@ -625,6 +649,8 @@ export class Spool {
     for (const w of this.waiters.splice(0)) w();
     this.cancelCursorWrite?.();
     this.cancelCursorWrite = undefined;
+    clearTimeout(this.cursorSyncTimer);
+    this.cursorSyncTimer = undefined;
     this.cursorStore.abandon();
     clearTimeout(this.markTimer);
     this.markTimer = undefined;
@@ -640,6 +666,8 @@ export class Spool {
     for (const w of this.waiters.splice(0)) w();
     this.cancelCursorWrite?.();
     this.cancelCursorWrite = undefined;
+    clearTimeout(this.cursorSyncTimer);
+    this.cursorSyncTimer = undefined;
     clearTimeout(this.markTimer);
     this.markTimer = undefined;
     clearInterval(this.roomProbe);
