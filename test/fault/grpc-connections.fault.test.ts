@@ -1,8 +1,10 @@
 /**
- * Connections that never make a call: silent TCP, a partial HTTP/2 preface, TLS completed and then
- * silence, and an idle HTTP/2 session. None needs a token. The sidecar runs with a limit of 256 open
- * files and gets 330 such connections, more than it can hold: it must close them after
- * `handshake_timeout` (or `idle_timeout`), and a valid sender must get through soon after.
+ * Connections that never make a call: silent TCP, a partial HTTP/2 preface, silent TCP to the TLS
+ * port, a TLS handshake stalled after its first bytes, TLS completed and then silence, and an idle
+ * HTTP/2 session; and for the OTLP/HTTP receiver with TLS, silent TCP and a stalled TLS handshake.
+ * None needs a token. The sidecar runs with a limit of 256 open files and gets 770 such
+ * connections, more than it can hold: it must close them after `handshake_timeout` (or
+ * `idle_timeout`), and a valid sender must get through soon after.
  */
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
@@ -26,7 +28,10 @@ async function openFiles(pid: number): Promise<number> {
   return (await readdir(`/proc/${pid}/fd`)).length;
 }
 
-describe('fault: idle and half-open gRPC connections', () => {
+/** A TLS record header announcing a ClientHello whose bytes never come. */
+const STALLED_CLIENT_HELLO = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]);
+
+describe('fault: idle and half-open gRPC and HTTPS connections', () => {
   it('closes silent, half-open and idle connections and serves senders again', { timeout: 90_000 }, async (t) => {
     const defer = cleanupAfter(t);
     const { dir, cleanup } = await tempDir();
@@ -51,6 +56,14 @@ ${timeouts}
         tls:
           cert_file: ${pki.dir}/server.crt
           key_file: ${pki.dir}/server.key
+  otlp/https:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:0
+        handshake_timeout: ${HANDSHAKE_S}s
+        tls:
+          cert_file: ${pki.dir}/server.crt
+          key_file: ${pki.dir}/server.key
 exporters:
   file:
     path: ./audit.jsonl
@@ -60,7 +73,7 @@ extensions:
 service:
   pipelines:
     audit:
-      receivers: [otlp, otlp/tls]
+      receivers: [otlp, otlp/tls, otlp/https]
       exporters: [file]
 `,
     });
@@ -70,6 +83,8 @@ service:
     const secure = sidecar.endpoints['otlp/tls/grpc']!;
     const [host, port] = [plain.slice(0, plain.lastIndexOf(':')), Number(plain.slice(plain.lastIndexOf(':') + 1))];
     const tlsPort = Number(secure.slice(secure.lastIndexOf(':') + 1));
+    const https = sidecar.endpoints['otlp/https/http']!;
+    const httpsPort = Number(https.slice(https.lastIndexOf(':') + 1));
     const baseline = await openFiles(pid);
 
     // An HTTP/2 session that answers pings but never makes a call: closed once idle_timeout passes.
@@ -94,6 +109,12 @@ service:
       track('silent', netConnect(port, host));
       const partial = netConnect(port, host, () => partial.write('PRI * HTTP/2.0\r\n'));
       track('partial preface', partial);
+      track('silent before TLS', netConnect(tlsPort, host));
+      const stalled = netConnect(tlsPort, host, () => stalled.write(STALLED_CLIENT_HELLO));
+      track('stalled TLS handshake', stalled);
+      track('HTTPS: silent', netConnect(httpsPort, host));
+      const stalledHttps = netConnect(httpsPort, host, () => stalledHttps.write(STALLED_CLIENT_HELLO));
+      track('HTTPS: stalled TLS handshake', stalledHttps);
       const t = tlsConnect({ host, port: tlsPort, ca: pki.ca, servername: 'localhost', ALPNProtocols: ['h2'] });
       track('silent after TLS', t);
     }
@@ -116,7 +137,16 @@ service:
     t.diagnostic(
       `served after ${served} ms; closed by the sidecar: ${[...closed].map(([k, n]) => `${k} ${n}`).join(', ')}; open files ${baseline} at start, ${await openFiles(pid)} now`,
     );
-    for (const kind of ['silent', 'partial preface', 'silent after TLS']) assert.equal(total(kind), 110, kind);
+    for (const kind of [
+      'silent',
+      'partial preface',
+      'silent before TLS',
+      'stalled TLS handshake',
+      'silent after TLS',
+      'HTTPS: silent',
+      'HTTPS: stalled TLS handshake',
+    ])
+      assert.equal(total(kind), 110, kind);
     assert.ok((await openFiles(pid)) < baseline + 20, 'the connections are gone from the sidecar');
     const idleAfter = await idleClosed;
     assert.ok(

@@ -64,6 +64,7 @@ describe('config loading', () => {
         http: {
           endpoint: '127.0.0.1:14318',
           logs_url_path: '/v1/logs',
+          handshake_timeout: '30s',
           max_request_body_size: 1048576,
           insecure: false,
         },
@@ -100,6 +101,7 @@ describe('config loading', () => {
         http: {
           endpoint: '127.0.0.1:4318',
           logs_url_path: '/v1/logs',
+          handshake_timeout: '30s',
           max_request_body_size: 20971520,
           insecure: false,
         },

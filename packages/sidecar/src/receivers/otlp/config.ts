@@ -33,6 +33,8 @@ interface ProtocolConfig {
 
 export interface OtlpHttpConfig extends ProtocolConfig {
   logs_url_path: string;
+  /** A connection must complete its TLS handshake and send a request's headers within this (duration). */
+  handshake_timeout: string;
 }
 
 export interface OtlpGrpcConfig extends ProtocolConfig {
@@ -124,6 +126,7 @@ export const otlpReceiverSchema: SchemaObject = {
       properties: {
         http: protocolSchema(DEFAULT_HTTP_ENDPOINT, {
           logs_url_path: { type: 'string', pattern: '^/', default: '/v1/logs' },
+          handshake_timeout: { ...DURATION_SCHEMA, default: '30s' },
         }),
         grpc: protocolSchema(DEFAULT_GRPC_ENDPOINT, {
           idle_timeout: { ...DURATION_SCHEMA, default: '65s' },

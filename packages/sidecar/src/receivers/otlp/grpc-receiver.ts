@@ -180,7 +180,17 @@ export class OtlpGrpcReceiver {
     });
     // grpc-js names these parameters the other way round: the first one is the identity provider.
     const mtls = tls.client_ca_file !== undefined;
-    return experimental.createCertificateProviderServerCredentials(provider, mtls ? provider : null, mtls);
+    const credentials = experimental.createCertificateProviderServerCredentials(provider, mtls ? provider : null, mtls);
+    // grpc-js has no option for the TLS handshake's timeout (Node's default: 120 s), and a connection
+    // stalled in it is not yet an HTTP/2 session that keep-alive pings would close. The options
+    // grpc-js creates the TLS server with are the credentials' constructor options: add it there.
+    const constructorOptions = credentials._getConstructorOptions.bind(credentials);
+    const handshakeTimeout = parseDuration(this.config.handshake_timeout);
+    credentials._getConstructorOptions = () => {
+      const options = constructorOptions();
+      return options === null ? null : { ...options, handshakeTimeout };
+    };
+    return credentials;
   }
 
   address(): string | undefined {

@@ -21,6 +21,7 @@ import { consumeProtoBody, decodeJsonBody, decompressBody } from './intake.js';
 import { BearerAuth, readTlsMaterial, watchTlsMaterial } from './security.js';
 import { addressOf } from '../../util/endpoint.js';
 import { listen } from '../../util/listen.js';
+import { parseDuration } from '../../util/units.js';
 
 /**
  * An oversized upload is read and thrown away up to this multiple of the limit before the 413 goes
@@ -57,7 +58,14 @@ export class OtlpHttpReceiver {
 
   async start(): Promise<void> {
     await this.auth?.start();
-    const options = { requestTimeout: 60_000, headersTimeout: 30_000, keepAliveTimeout: 65_000 };
+    const handshakeMs = parseDuration(this.config.handshake_timeout);
+    const options = {
+      // Node checks the headers' deadline only every connectionsCheckingInterval (default 30 s).
+      headersTimeout: handshakeMs,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(handshakeMs / 4))),
+      requestTimeout: Math.max(60_000, handshakeMs),
+      keepAliveTimeout: 65_000,
+    };
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
     let server: Server | HttpsServer;
     const tls = this.config.tls;
@@ -65,7 +73,8 @@ export class OtlpHttpReceiver {
       const material = await readTlsMaterial(tls);
       const mtls = material.ca !== undefined;
       const https = createHttpsServer(
-        { ...options, ...material, requestCert: mtls, rejectUnauthorized: mtls },
+        // Node's default for the TLS handshake is 120 s: a stalled one counts against the same deadline.
+        { ...options, ...material, requestCert: mtls, rejectUnauthorized: mtls, handshakeTimeout: handshakeMs },
         handler,
       );
       this.stopWatchingTls = watchTlsMaterial(tls, (m) => https.setSecureContext({ ...m }), this.logger);
