@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { cleanupAfter } from '../support/cleanup.js';
 import { TEST_SIDECAR } from '../support/paths.js';
+import { requirementMissing } from '../support/requirement.js';
 import { startSidecar, type SidecarProcess } from '../support/sidecar-process.js';
 import { SinkServer } from '../support/sink-server.js';
 import { tempDir } from '../support/tmp.js';
@@ -49,14 +50,14 @@ const sinkExporter = (url: string) => `  http_sink:
       max_interval: 300ms
 `;
 
-/** A tmpfs for the test (cleaned up after it), or undefined after `t.skip` when mounting is not allowed. */
+/** A tmpfs for the test (cleaned up after it), or undefined when mounting is not allowed (see requirementMissing). */
 async function volume(t: TestContext, size: string, inodes: number) {
   const defer = cleanupAfter(t);
   const { dir, cleanup } = await tempDir('otel-audit-volume-');
   defer(cleanup);
   const mounted = await mountSmallVolume(dir, size, inodes);
   if ('skip' in mounted) {
-    t.skip(mounted.skip);
+    requirementMissing(t, mounted.skip);
     return undefined;
   }
   defer(() => mounted.unmount());

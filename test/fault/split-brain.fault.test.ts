@@ -13,6 +13,7 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { cleanupAfter } from '../support/cleanup.js';
 import { TEST_SIDECAR } from '../support/paths.js';
+import { requirementMissing } from '../support/requirement.js';
 import { startSidecar, type SidecarProcess } from '../support/sidecar-process.js';
 import { SinkServer } from '../support/sink-server.js';
 import { tempDir } from '../support/tmp.js';
@@ -101,7 +102,7 @@ describe('fault: split brain', () => {
     async (t) => {
       const skip = await canUnshare();
       if (skip !== undefined) {
-        t.skip(skip);
+        requirementMissing(t, skip);
         return;
       }
       const defer = cleanupAfter(t);
