@@ -10,9 +10,7 @@ import { describe, it } from 'node:test';
 import { cleanupAfter } from '../support/cleanup.js';
 import { TEST_SIDECAR } from '../support/paths.js';
 import { startSidecar } from '../support/sidecar-process.js';
-import { SinkServer } from '../support/sink-server.js';
-import { tempDir } from '../support/tmp.js';
-import { postOtlp, securityBatch, sinkConfig, until } from './helpers.js';
+import { dirWithSink, postOtlp, securityBatch, sinkConfig, until } from './helpers.js';
 
 /** Entry extents of a segment file: [start, end) byte ranges (20-byte header with the payload length at offset 4). */
 function entryExtents(segment: Buffer): { start: number; end: number }[] {
@@ -28,11 +26,7 @@ function entryExtents(segment: Buffer): { start: number; end: number }[] {
 describe('fault: damaged spool', () => {
   it('recovers everything stored before the damage', { timeout: 60_000 }, async (t) => {
     const defer = cleanupAfter(t);
-    const { dir, cleanup } = await tempDir();
-    defer(cleanup);
-    const sink = new SinkServer();
-    defer(() => sink.close());
-    const url = await sink.listen();
+    const { dir, sink, url } = await dirWithSink(defer);
     sink.mode = { kind: 'status', status: 503 };
     const config = sinkConfig(url, { segmentSize: '64MiB', maxSize: '512MiB' });
     let sidecar = await startSidecar({ dir, config, entry: TEST_SIDECAR });

@@ -12,18 +12,14 @@ import { cleanupAfter, type Defer } from '../support/cleanup.js';
 import { TEST_SIDECAR } from '../support/paths.js';
 import { startSidecar } from '../support/sidecar-process.js';
 import { SinkServer } from '../support/sink-server.js';
-import { tempDir } from '../support/tmp.js';
-import { httpGet, postOtlp, securityBatch, sinkConfig, until } from './helpers.js';
+import { dirWithSink, httpGet, postOtlp, securityBatch, sinkConfig, until } from './helpers.js';
 
 const RECORDS = 10_000;
 
 /** A stopped sidecar whose spool holds RECORDS records the sink has not got; returns its directory, uuids and sink. */
 async function backlog(defer: Defer): Promise<{ dir: string; sent: string[]; sink: SinkServer; config: string }> {
-  const { dir, cleanup } = await tempDir();
-  defer(cleanup);
-  const sink = new SinkServer();
-  defer(() => sink.close());
-  const config = sinkConfig(await sink.listen());
+  const { dir, sink, url } = await dirWithSink(defer);
+  const config = sinkConfig(url);
   sink.mode = { kind: 'status', status: 503 };
   const sidecar = await startSidecar({ dir, config, entry: TEST_SIDECAR });
   defer(() => sidecar.kill());

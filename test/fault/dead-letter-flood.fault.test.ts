@@ -12,9 +12,7 @@ import { cleanupAfter } from '../support/cleanup.js';
 import { anyValue, attributes, decodeLogsResponse, encodeLogsRequest } from '../support/otlp-raw.js';
 import { TEST_SIDECAR } from '../support/paths.js';
 import { startSidecar } from '../support/sidecar-process.js';
-import { SinkServer } from '../support/sink-server.js';
-import { tempDir } from '../support/tmp.js';
-import { httpGet, postOtlp, securityBatch, until } from './helpers.js';
+import { dirWithSink, httpGet, postOtlp, securityBatch, until } from './helpers.js';
 
 const QUOTA = 1024 * 1024;
 
@@ -50,11 +48,7 @@ async function dirSize(dir: string): Promise<number> {
 describe('fault: dead-letter flood', () => {
   it('stops keeping invalid records at deadletter.max_size without refusing anyone', { timeout: 90_000 }, async (t) => {
     const defer = cleanupAfter(t);
-    const { dir, cleanup } = await tempDir();
-    defer(cleanup);
-    const sink = new SinkServer();
-    defer(() => sink.close());
-    const url = await sink.listen();
+    const { dir, sink, url } = await dirWithSink(defer);
     const sidecar = await startSidecar({
       dir,
       entry: TEST_SIDECAR,

@@ -9,18 +9,12 @@ import { cleanupAfter } from '../support/cleanup.js';
 import { TEST_SIDECAR } from '../support/paths.js';
 import { decodeStatus } from '../support/otlp-raw.js';
 import { startSidecar } from '../support/sidecar-process.js';
-import { SinkServer } from '../support/sink-server.js';
-import { tempDir } from '../support/tmp.js';
-import { httpGet, postOtlp, SecurityEvent, securityBatch, sinkConfig, sleep, until } from './helpers.js';
+import { dirWithSink, httpGet, postOtlp, SecurityEvent, securityBatch, sinkConfig, sleep, until } from './helpers.js';
 
 describe('fault: spool full', () => {
   it('answers 429 with Retry-After and accepts the retries once space frees', { timeout: 60_000 }, async (t) => {
     const defer = cleanupAfter(t);
-    const { dir, cleanup } = await tempDir();
-    defer(cleanup);
-    const sink = new SinkServer();
-    defer(() => sink.close());
-    const url = await sink.listen();
+    const { dir, sink, url } = await dirWithSink(defer);
     sink.mode = { kind: 'status', status: 503 };
     const sidecar = await startSidecar({
       dir,

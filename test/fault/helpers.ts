@@ -2,7 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { SecurityEvent } from '@otel-audit/sdk';
+import type { Defer } from '../support/cleanup.js';
+import { SinkServer } from '../support/sink-server.js';
+import { tempDir } from '../support/tmp.js';
 import { encodeLogsRequest, anyValue, attributes } from '../support/otlp-raw.js';
+
+/** A temp dir and a SinkServer listening, both cleaned up through `defer`. */
+export async function dirWithSink(defer: Defer): Promise<{ dir: string; sink: SinkServer; url: string }> {
+  const { dir, cleanup } = await tempDir();
+  defer(cleanup);
+  const sink = new SinkServer();
+  defer(() => sink.close());
+  const url = await sink.listen();
+  return { dir, sink, url };
+}
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -8,18 +8,12 @@ import { describe, it } from 'node:test';
 import { cleanupAfter } from '../support/cleanup.js';
 import { TEST_SIDECAR } from '../support/paths.js';
 import { startSidecar } from '../support/sidecar-process.js';
-import { SinkServer } from '../support/sink-server.js';
-import { tempDir } from '../support/tmp.js';
-import { httpGet, postOtlp, rssMiB, securityBatch, sinkConfig, sleep, until } from './helpers.js';
+import { dirWithSink, httpGet, postOtlp, rssMiB, securityBatch, sinkConfig, sleep, until } from './helpers.js';
 
 describe('fault: destination outage', () => {
   it('loses nothing, keeps memory bounded and resumes in order', { timeout: 120_000 }, async (t) => {
     const defer = cleanupAfter(t);
-    const { dir, cleanup } = await tempDir();
-    defer(cleanup);
-    const sink = new SinkServer();
-    defer(() => sink.close());
-    const url = await sink.listen();
+    const { dir, sink, url } = await dirWithSink(defer);
     await sink.close(); // phase 1: connection refused
     const sidecar = await startSidecar({ dir, config: sinkConfig(url), entry: TEST_SIDECAR });
     defer(() => sidecar.kill());

@@ -11,9 +11,7 @@ import { readLines } from '../support/jsonl.js';
 import { cleanupAfter } from '../support/cleanup.js';
 import { TEST_SIDECAR } from '../support/paths.js';
 import { startSidecar } from '../support/sidecar-process.js';
-import { SinkServer } from '../support/sink-server.js';
-import { tempDir } from '../support/tmp.js';
-import { postOtlp, securityBatch, sinkConfig, until } from './helpers.js';
+import { dirWithSink, postOtlp, securityBatch, sinkConfig, until } from './helpers.js';
 import { anyValue, attributes, encodeLogsRequest } from '../support/otlp-raw.js';
 
 function replay(dir: string, args: string[]) {
@@ -28,11 +26,7 @@ function replay(dir: string, args: string[]) {
 describe('fault: dead letters and replay', () => {
   it('dead-letters permanent rejections and replays them after the fix', { timeout: 90_000 }, async (t) => {
     const defer = cleanupAfter(t);
-    const { dir, cleanup } = await tempDir();
-    defer(cleanup);
-    const sink = new SinkServer();
-    defer(() => sink.close());
-    const url = await sink.listen();
+    const { dir, sink, url } = await dirWithSink(defer);
     sink.mode = { kind: 'reject', marker: 'poison' };
     const config = sinkConfig(url);
     let sidecar = await startSidecar({ dir, config, entry: TEST_SIDECAR });

@@ -15,9 +15,7 @@ import { cleanupAfter } from '../support/cleanup.js';
 import { TEST_SIDECAR } from '../support/paths.js';
 import { requirementMissing } from '../support/requirement.js';
 import { startSidecar, type SidecarProcess } from '../support/sidecar-process.js';
-import { SinkServer } from '../support/sink-server.js';
-import { tempDir } from '../support/tmp.js';
-import { postOtlp, securityBatch, sleep, until } from './helpers.js';
+import { dirWithSink, postOtlp, securityBatch, sleep, until } from './helpers.js';
 
 const HEARTBEAT = '200ms';
 const STALE = '1500ms';
@@ -106,11 +104,7 @@ describe('fault: split brain', () => {
         return;
       }
       const defer = cleanupAfter(t);
-      const { dir, cleanup } = await tempDir();
-      defer(cleanup);
-      const sink = new SinkServer();
-      defer(() => sink.close());
-      const url = await sink.listen();
+      const { dir, sink, url } = await dirWithSink(defer);
       // The destination comes and goes: backlogs are read from disk, cursors move, segments are deleted.
       const flapping = setInterval(() => {
         sink.mode = sink.mode.kind === 'ok' ? { kind: 'status', status: 503 } : { kind: 'ok' };

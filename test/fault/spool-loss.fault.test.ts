@@ -13,9 +13,7 @@ import { describe, it } from 'node:test';
 import { cleanupAfter } from '../support/cleanup.js';
 import { TEST_SIDECAR } from '../support/paths.js';
 import { startSidecar } from '../support/sidecar-process.js';
-import { SinkServer } from '../support/sink-server.js';
-import { tempDir } from '../support/tmp.js';
-import { httpGet, postOtlp, securityBatch, sinkConfig, sleep, until } from './helpers.js';
+import { dirWithSink, httpGet, postOtlp, securityBatch, sinkConfig, sleep, until } from './helpers.js';
 
 /** [start, end) of each entry of a segment file. */
 function extents(bytes: Buffer): { start: number; end: number }[] {
@@ -90,11 +88,7 @@ describe('fault: damaged and missing spool data', () => {
   for (const damage of DAMAGES) {
     it(`${damage.name}: loses only what it touched, and reports its true size`, { timeout: 90_000 }, async (t) => {
       const defer = cleanupAfter(t);
-      const { dir, cleanup } = await tempDir();
-      defer(cleanup);
-      const sink = new SinkServer();
-      defer(() => sink.close());
-      const url = await sink.listen();
+      const { dir, sink, url } = await dirWithSink(defer);
       sink.mode = { kind: 'status', status: 503 };
       const config = sinkConfig(url, { segmentSize: '1MiB', maxSize: '512MiB' });
       let sidecar = await startSidecar({ dir, config, entry: TEST_SIDECAR });
