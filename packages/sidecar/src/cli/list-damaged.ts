@@ -1,6 +1,6 @@
 import { defaultRegistry, type ComponentRegistry } from '../components.js';
 import { storagePaths } from '../open-storage.js';
-import { readDamageJournal, type SpoolLoss } from '../spool/damage.js';
+import { gapKeyOf, placeKeyOf, readDamageJournal, type SpoolLoss } from '../spool/damage.js';
 import { inspectSpool } from '../spool/inspect.js';
 import { loadConfigOrReport } from './load.js';
 
@@ -81,14 +81,14 @@ export async function listDamagedCommand(
   const journal = (await readDamageJournal(queue)).map(fromJournal);
   const seen = new Set<string>();
   for (const l of journal) {
-    if (l.offset !== undefined) seen.add(`d:${l.segment ?? '?'}:${l.offset}`);
-    if (l.seqFrom !== undefined) seen.add(`g:${l.seqFrom}`);
+    if (l.offset !== undefined) seen.add(placeKeyOf(l.segment ?? '?', l.offset));
+    if (l.seqFrom !== undefined) seen.add(gapKeyOf(l.seqFrom));
   }
   const now = (await inspectSpool(queue))
     .filter(
       (l) =>
-        !(l.offset !== undefined && seen.has(`d:${l.segment}:${l.offset}`)) &&
-        !(l.seqFrom !== undefined && seen.has(`g:${l.seqFrom}`)),
+        !(l.offset !== undefined && seen.has(placeKeyOf(l.segment, l.offset))) &&
+        !(l.seqFrom !== undefined && seen.has(gapKeyOf(l.seqFrom))),
     )
     .map(fromScan);
   const all = [...journal, ...now];

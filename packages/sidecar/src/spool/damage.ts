@@ -67,6 +67,16 @@ export function readableUuids(bytes: Buffer): string[] {
   return [...out];
 }
 
+/** The key of a loss's place in the spool: its bytes are counted, and journaled, once per place. */
+export function placeKeyOf(segment: number | string, offset: number): string {
+  return `d:${segment}:${offset}`;
+}
+
+/** The key of a gap in the sequence numbers, by its first lost number: its records are counted once. */
+export function gapKeyOf(seqFrom: number): string {
+  return `g:${seqFrom}`;
+}
+
 /**
  * Counts, logs and journals every loss once, however many exporters step over it: bytes once per
  * place (`placeKey`), records once per first lost sequence number (`gapKey`), so that damage seen
@@ -91,8 +101,8 @@ export class DamageLedger {
   /** Reads which losses the journal holds already, so that a later run does not write them again. */
   async load(): Promise<void> {
     for (const e of await readDamageJournal(this.directory)) {
-      if (typeof e['offset'] === 'number') this.journaled.add(`d:${String(e['segment'])}:${e['offset']}`);
-      if (typeof e['seq_from'] === 'number') this.journaled.add(`g:${e['seq_from']}`);
+      if (typeof e['offset'] === 'number') this.journaled.add(placeKeyOf(String(e['segment']), e['offset']));
+      if (typeof e['seq_from'] === 'number') this.journaled.add(gapKeyOf(e['seq_from']));
     }
   }
 

@@ -2,7 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { SpooledRecord } from '../model/spooled-record.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Cursor } from './cursors.js';
-import { readableUuids, type SpoolLoss } from './damage.js';
+import { gapKeyOf, placeKeyOf, readableUuids, type SpoolLoss } from './damage.js';
 import { parseEntry } from './entry-codec.js';
 import { decodePayload } from './record-codec.js';
 import { nextValidEntry, segmentPath, type Position } from './segments.js';
@@ -187,8 +187,8 @@ export class SpoolReader {
               consumer: this.consumer,
               detail: (err as Error).message,
             },
-            `d:${this.position.segment}:${offset}`,
-            `g:${r.seq}`,
+            placeKeyOf(this.position.segment, offset),
+            gapKeyOf(r.seq),
           );
         }
         if (record !== undefined && (record.targets === undefined || record.targets.includes(this.consumer)))
@@ -219,7 +219,7 @@ export class SpoolReader {
         detail: 'a gap in the sequence numbers: stored records are gone (a segment file deleted or cut short)',
       },
       undefined,
-      `g:${from}`,
+      gapKeyOf(from),
     );
   }
 
@@ -288,7 +288,7 @@ export class SpoolReader {
         consumer: this.consumer,
         detail: `${why}: the file is shorter than what was written to it`,
       },
-      `d:${segment}:${offset}`,
+      placeKeyOf(segment, offset),
       undefined,
     );
     return this.advance({ records: [], consumed: size - offset, nextSeq: this.position.seq });
@@ -306,7 +306,7 @@ export class SpoolReader {
         consumer: this.consumer,
         detail: 'the segment file was deleted',
       },
-      `d:${segment}:${offset}`,
+      placeKeyOf(segment, offset),
       undefined,
     );
     this.spool.segmentGone(segment);
@@ -339,8 +339,8 @@ export class SpoolReader {
         consumer: this.consumer,
         detail: next < 0 ? 'damaged to the end of the segment' : 'failed checksum or torn entry',
       },
-      `d:${this.position.segment}:${offset}`,
-      records === undefined ? undefined : `g:${seq}`,
+      placeKeyOf(this.position.segment, offset),
+      records === undefined ? undefined : gapKeyOf(seq),
     );
     return to;
   }

@@ -1,7 +1,7 @@
 import { truncate } from 'node:fs/promises';
 import type { Logger } from '../telemetry/logger.js';
 import { rangesAbove, type ConsumerProgress, type Cursor } from './cursors.js';
-import type { DamageLedger } from './damage.js';
+import { gapKeyOf, placeKeyOf, type DamageLedger } from './damage.js';
 import type { HeadMark } from './head-mark.js';
 import {
   comparePositions,
@@ -66,8 +66,8 @@ export async function recoverSegments(
         uuids: d.uuids,
         detail: 'failed checksum or torn entry in the newest segment',
       },
-      `d:${last.id}:${d.offset}`,
-      records === undefined ? undefined : `g:${d.seqBefore + 1}`,
+      placeKeyOf(last.id, d.offset),
+      records === undefined ? undefined : gapKeyOf(d.seqBefore + 1),
     );
   }
   if (scan.validSize !== last.size) {
@@ -93,8 +93,8 @@ export async function recoverSegments(
             ? `the newest segment files (${last.id + 1} to ${mark.segment}) are gone`
             : `the end of segment ${last.id} is gone (the file was cut short or replaced)`,
       },
-      `d:${last.id}:${last.size}`,
-      `g:${nextSeq}`,
+      placeKeyOf(last.id, last.size),
+      gapKeyOf(nextSeq),
     );
     // Numbers go on after the lost records, so marks taken before stay behind the head.
     nextSeq = mark.nextSeq;
@@ -132,8 +132,8 @@ async function reportMissingSegments(dir: string, segments: SegmentInfo[], ledge
         seqTo: records === undefined ? undefined : firstAfter - 1,
         detail: `segment files ${before.id + 1} to ${after.id - 1} are gone`,
       },
-      `m:${before.id + 1}`,
-      records === undefined ? undefined : `g:${lastBefore + 1}`,
+      placeKeyOf(before.id + 1, 0),
+      records === undefined ? undefined : gapKeyOf(lastBefore + 1),
     );
   }
 }
@@ -190,7 +190,7 @@ export async function placeCursors(
         detail: `the oldest segment files (before ${first.segment}) are gone with records not yet delivered`,
       },
       undefined,
-      `g:${lostFrom}`,
+      gapKeyOf(lostFrom),
     );
   }
   return placed;

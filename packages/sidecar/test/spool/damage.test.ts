@@ -196,6 +196,17 @@ describe('spool damage and loss', () => {
     assert.equal(lost.missing, held);
   });
 
+  it('journals a deleted segment file once, however often the spool is opened while the gap remains', async () => {
+    await fill(6_000);
+    const victim = (await segments())[2]!;
+    const held = extents(await readFile(victim)).length;
+    await unlink(victim);
+    for (let run = 0; run < 3; run++) await (await openSpool(options())).close();
+    const missing = (await readDamageJournal(dir)).filter((e) => e['cause'] === 'missing');
+    assert.equal(missing.length, 1, JSON.stringify(missing));
+    assert.equal(missing[0]!['records'], held);
+  });
+
   it('counts a segment file deleted while the sidecar runs when a reader gets there', async () => {
     const spool = await openSpool(options());
     const uuids: string[] = [];
