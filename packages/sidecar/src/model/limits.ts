@@ -71,10 +71,13 @@ export function widestLimits(all: readonly RequestLimits[]): RequestLimits {
 export const DEFAULT_RECORD_LIMITS: RecordLimits = Object.freeze(recordLimitsOf(DEFAULT_REQUEST_LIMITS));
 
 /**
- * Meters a decoding's estimated memory: `bytes` grows as records and elements are read; past
- * `maxBytes` the decoder throws an `OtlpMemoryError` at once, before it builds more.
+ * Meters a decoding's estimated memory as records and elements are read: `charge` throws (a memory
+ * refusal) as soon as the estimate is more than the request may take, before the decoder builds more.
  */
 export interface DecodeMeter {
-  readonly maxBytes: number;
-  bytes: number;
+  charge(bytes: number): void;
+  /** The estimate so far. */
+  readonly charged: number;
+  /** Sets the estimate back to `charged` (a decoding that starts over; what was taken stays held and is used first). */
+  rewind(charged: number): void;
 }

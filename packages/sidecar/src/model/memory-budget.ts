@@ -93,6 +93,13 @@ export class MemoryLease {
     throw this.refusal(this.held + bytes, what);
   }
 
+  /** Takes `bytes` more if they are free now; false, taking nothing, if not. */
+  tryTake(bytes: number): boolean {
+    if (bytes > 0 && !this.budget.tryTake(bytes)) return false;
+    this.held += Math.max(0, bytes);
+    return true;
+  }
+
   /** Gives back what the request holds beyond `bytes` (e.g. once the real size is known). */
   shrinkTo(bytes: number): void {
     if (bytes >= this.held) return;
@@ -122,6 +129,35 @@ export class MemoryLease {
       `the intake memory budget is in use (${mib(limit - this.budget.available())} of ${mib(limit)} held by requests in flight); retry later`,
       MEMORY_RETRY_MS,
     );
+  }
+}
+
+/** Steps in which a {@link LeaseMeter} takes from its lease (one budget operation per step, not per record). */
+const METER_STEP_BYTES = 64 * 1024;
+
+/**
+ * A decoding's estimate, taken from the request's lease as it grows: requests decoded at the same
+ * time (in slices, in turn) cannot each count on the same free memory.
+ */
+export class LeaseMeter {
+  charged = 0;
+  private taken = 0;
+
+  constructor(
+    private readonly lease: MemoryLease,
+    private readonly what: string,
+  ) {}
+
+  charge(bytes: number): void {
+    this.charged += bytes;
+    if (this.charged <= this.taken) return;
+    const step = Math.max(METER_STEP_BYTES, this.charged - this.taken);
+    if (!this.lease.tryTake(step)) throw this.lease.refusal(this.lease.bytes() + step, this.what, true);
+    this.taken += step;
+  }
+
+  rewind(charged: number): void {
+    this.charged = charged;
   }
 }
 

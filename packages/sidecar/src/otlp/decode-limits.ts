@@ -1,5 +1,5 @@
 import type { DecodeLimits, DecodeMeter } from '../model/limits.js';
-import { OtlpDecodeError, OtlpLimitError, OtlpMemoryError } from './errors.js';
+import { OtlpDecodeError, OtlpLimitError } from './errors.js';
 
 /**
  * What decoding a request is estimated to cost in memory, in bytes, beyond the strings (which the
@@ -60,11 +60,11 @@ export class DecodeState {
   private records = 0;
   private resources = 0;
   private scopes = 0;
-  private readonly meter: DecodeMeter;
+  private readonly meter: DecodeMeter | undefined;
 
   constructor(
     readonly limits: DecodeLimits,
-    meter: DecodeMeter = { maxBytes: Infinity, bytes: 0 },
+    meter?: DecodeMeter,
   ) {
     this.maxElements = maxElements(limits);
     this.maxContainers = maxContainers(limits);
@@ -83,9 +83,7 @@ export class DecodeState {
   }
 
   private charge(bytes: number): void {
-    const meter = this.meter;
-    meter.bytes += bytes;
-    if (meter.bytes > meter.maxBytes) throw new OtlpMemoryError(meter.bytes);
+    this.meter?.charge(bytes);
   }
 
   addResourceLogs(n: number): void {

@@ -4,6 +4,7 @@ import { RECEIVER_DEAD_LETTER_ID } from '../model/dead-letter.js';
 import type { SplunkMetadata } from '../model/audit-record.js';
 import type { ConsumeResult } from '../model/consume.js';
 import type { DecodeLimits, DecodeMeter, RecordLimits } from '../model/limits.js';
+import { MemoryBudgetTooSmallError, MemoryBusyError } from '../model/memory-budget.js';
 import type { InstrumentationScope } from '../model/otlp-logs.js';
 import { spoolInputOf, type SpoolInput } from '../model/spooled-record.js';
 import { maxContainers } from '../otlp/decode-limits.js';
@@ -92,13 +93,18 @@ export class ProtoPipeline {
       this.recordScan(decodeLimits, limits),
       meter,
     ).run();
+    const charged = meter?.charged ?? 0;
     for (;;) {
       let step: IteratorResult<void, ScannedRequest>;
       try {
         step = steps.next();
-      } catch {
+      } catch (err) {
         this.recycle(out.buf);
-        // Not a request the fast path reads (or one the decoder refuses): the reference decides.
+        // Refused for want of memory: decoding it all over would not fit either.
+        if (err instanceof MemoryBusyError || err instanceof MemoryBudgetTooSmallError) throw err;
+        // Not a request the fast path reads (or one the decoder refuses): the reference decides,
+        // metered from where this request started (what the scan charged is not counted twice).
+        meter?.rewind(charged);
         const request = decodeLogsRequestProto(body, decodeLimits, meter);
         let received = 0;
         for (const rl of request.resourceLogs) for (const sl of rl.scopeLogs) received += sl.logRecords.length;

@@ -138,6 +138,54 @@ describe('intake memory budget', () => {
       },
     );
   });
+  it('holds what a request decoded until it is answered: requests decoded meanwhile cannot count on the same memory', async () => {
+    const body = Buffer.from(
+      ProtobufLogsSerializer.serializeRequest(
+        otelRecords(
+          Array.from({ length: 200 }, () => ({
+            eventName: 'audit.security_event',
+            body: 'x',
+            attributes: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${i}`, 'v'])),
+          })),
+        ),
+      )!,
+    );
+    // Decodes into objects (as the pipeline does for what its fast path leaves to the reference),
+    // then holds the result until told to store it.
+    let store!: () => void;
+    const stored = new Promise<void>((resolve) => (store = resolve));
+    const holding: LogsConsumer = {
+      consume: () => Promise.reject(new Error('not used')),
+      consumeProto: async (b, limits, _recordLimits, meter) => {
+        decodeLogsRequestProto(b, limits, meter);
+        await stored;
+        return { received: 0, accepted: 0, ignored: 0, rejected: [] };
+      },
+    };
+    // How much one such request holds, alone.
+    const probe = new MemoryBudget(1024 * MiB);
+    const alone = probe.lease();
+    const probing = consumeProtoBody(holding, body, DEFAULT_DECODE_LIMITS, DEFAULT_RECORD_LIMITS, alone);
+    await new Promise((resolve) => setImmediate(resolve));
+    const one = alone.bytes();
+    assert.ok(one > body.length * 4, `one request holds ${one} bytes while it waits`);
+    // A budget with room for one of them, not two.
+    const budget = new MemoryBudget(Math.ceil(one * 1.5));
+    const first = budget.lease();
+    const firstDone = consumeProtoBody(holding, body, DEFAULT_DECODE_LIMITS, DEFAULT_RECORD_LIMITS, first);
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = budget.lease();
+    await assert.rejects(
+      consumeProtoBody(holding, body, DEFAULT_DECODE_LIMITS, DEFAULT_RECORD_LIMITS, second),
+      MemoryBusyError,
+    );
+    store();
+    await Promise.all([probing, firstDone]);
+    first.release();
+    second.release();
+    alone.release();
+    assert.equal(budget.inUse(), 0);
+  });
 });
 
 /** A raw LogsService client (bytes in, bytes out), compressing with `compression` (grpc-js channel option). */

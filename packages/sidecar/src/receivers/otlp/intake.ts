@@ -2,11 +2,10 @@ import { isUtf8 } from 'node:buffer';
 import { promisify } from 'node:util';
 import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import type { ConsumeResult, LogsConsumer } from '../../model/consume.js';
-import type { DecodeLimits, DecodeMeter, RecordLimits } from '../../model/limits.js';
-import type { MemoryLease } from '../../model/memory-budget.js';
+import type { DecodeLimits, RecordLimits } from '../../model/limits.js';
+import { LeaseMeter, type MemoryLease } from '../../model/memory-budget.js';
 import type { LogsRequest } from '../../model/otlp-logs.js';
 import { jsonParseCost, decodeLogsRequestJson } from '../../otlp/decode-json.js';
-import { OtlpMemoryError } from '../../otlp/errors.js';
 import { ReceiverError } from './errors.js';
 
 /*
@@ -69,32 +68,22 @@ export async function decompressBody(
 /**
  * Decodes a JSON request body, metering what decoding, validating and storing it will cost: the
  * strings (by the body's size), what `JSON.parse` builds (bounded before it runs), and the records
- * and attributes as they are decoded, which stops the decoder as soon as the estimate passes what
- * the budget has left.
+ * and attributes taken from the lease as they are decoded, which stops the decoder as soon as the
+ * estimate passes what the budget has left.
  */
 export function decodeJsonBody(body: Buffer, limits: DecodeLimits, lease: MemoryLease): LogsRequest {
   lease.take(BODY_COST_PER_BYTE * body.length, 'decoding the body');
   // JSON text is UTF-8 (RFC 8259); decoding would replace bad bytes without a trace.
   if (!isUtf8(body)) throw new ReceiverError('bad-request', 'the JSON body is not valid UTF-8');
   lease.take(jsonParseCost(body), 'parsing the JSON body');
-  const meter: DecodeMeter = { maxBytes: lease.room() - lease.bytes(), bytes: 0 };
-  let request: LogsRequest;
-  try {
-    request = decodeLogsRequestJson(body.toString('utf8'), limits, meter);
-  } catch (err) {
-    if (err instanceof OtlpMemoryError) throw lease.refusal(lease.bytes() + err.bytes, 'the request', true);
-    throw err;
-  }
-  // Decoding is synchronous: nothing else took from the budget meanwhile, so this fits.
-  lease.take(meter.bytes, 'the decoded request');
-  return request;
+  return decodeLogsRequestJson(body.toString('utf8'), limits, new LeaseMeter(lease, 'the request'));
 }
 
 /**
  * Hands a binary request body to the consumer, which decodes and stores it, within the budget: its
  * strings and copies are charged by the body's size before, and the records it decodes into objects
- * (those the protobuf fast path leaves to the reference decoder) as they are decoded, up to what
- * the budget has left.
+ * (those the protobuf fast path leaves to the reference decoder) taken from the lease as they are
+ * decoded, up to what the budget has left.
  */
 export async function consumeProtoBody(
   consumer: LogsConsumer,
@@ -104,11 +93,5 @@ export async function consumeProtoBody(
   lease: MemoryLease,
 ): Promise<ConsumeResult> {
   lease.take(BODY_COST_PER_BYTE * body.length, 'decoding the body');
-  const meter: DecodeMeter = { maxBytes: lease.room() - lease.bytes(), bytes: 0 };
-  try {
-    return await consumer.consumeProto(body, limits, recordLimits, meter);
-  } catch (err) {
-    if (err instanceof OtlpMemoryError) throw lease.refusal(lease.bytes() + err.bytes, 'the request', true);
-    throw err;
-  }
+  return await consumer.consumeProto(body, limits, recordLimits, new LeaseMeter(lease, 'the request'));
 }
