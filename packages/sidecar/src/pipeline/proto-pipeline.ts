@@ -367,11 +367,7 @@ class RequestScan {
       else this.outcomes.ignored++;
       return;
     }
-    if (
-      !scan.attributes(plan.keys) ||
-      this.splunkTooLong() ||
-      !passes(scan, plan, (s, e) => body.toString('utf8', s, e))
-    ) {
+    if (!scan.attributes(plan.keys) || this.splunkTooLong() || !passes(scan, plan)) {
       this.reference(index, start, end);
       return;
     }

@@ -6,6 +6,7 @@ import { syncDir } from '../storage/fs-util.js';
 import { GroupCommit } from '../storage/group-commit.js';
 import { hasRoom, type StorageGuard } from '../storage/guard.js';
 import { isOutOfSpace } from '../storage/space.js';
+import { LockLostError } from '../storage/lock.js';
 import { writeFully } from '../storage/write-fully.js';
 import type { Logger } from '../telemetry/logger.js';
 import { HEADER_SIZE, writeHeader } from './entry-codec.js';
@@ -78,6 +79,8 @@ const FULL_RETRY_AFTER_MS = 2000;
 const HEAD_MARK_MS = 1000;
 /** Least time between two fdatasyncs of the cursors (see `scheduleCursorSync`). */
 const CURSOR_SYNC_MS = 25;
+/** How soon a failed write or fdatasync of the cursors is tried again. */
+const CURSOR_RETRY_MS = 1000;
 /** How often a spool that refuses writes for lack of space looks for free space again. */
 const ROOM_PROBE_MS = 1000;
 /** Free space (besides the refused write) that counts as room again. */
@@ -484,8 +487,8 @@ export class Spool {
       try {
         this.writeProgress();
       } catch (err) {
+        // persistCursors writes them again; without a retry a last confirmation would wait for the next one.
         this.options.logger.error({ err }, 'could not persist spool cursors; will retry');
-        return;
       }
       this.scheduleCursorSync();
     };
@@ -506,15 +509,17 @@ export class Spool {
    * slowed their group commits. What the wait risks is only redelivery after a crash of the
    * machine: the positions are in the page cache from the turn they were confirmed in.
    */
-  private scheduleCursorSync(): void {
+  private scheduleCursorSync(afterMs = CURSOR_SYNC_MS): void {
     if (this.cursorSyncTimer !== undefined || this.closed) return;
-    const wait = Math.max(0, this.lastCursorSync + CURSOR_SYNC_MS - performance.now());
+    const wait = Math.max(0, this.lastCursorSync + afterMs - performance.now());
     this.cursorSyncTimer = setTimeout(() => {
       this.cursorSyncTimer = undefined;
       this.lastCursorSync = performance.now();
-      void this.persistCursors().catch((err: unknown) =>
-        this.options.logger.error({ err }, 'could not persist spool cursors; will retry'),
-      );
+      this.persistCursors().catch((err: unknown) => {
+        if (err instanceof LockLostError) return; // fenced: the process stops, nothing is to be written
+        this.options.logger.error({ err }, 'could not persist spool cursors; will retry');
+        this.scheduleCursorSync(CURSOR_RETRY_MS);
+      });
     }, wait);
   }
 

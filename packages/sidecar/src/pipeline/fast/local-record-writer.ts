@@ -119,7 +119,7 @@ const RESOURCE = c('},"resource":');
  * has not made already, for the flattened form it reads. True only when the reference mapping
  * would accept the record; any doubt returns false and the reference decides.
  */
-export function passes(s: RecordScan, p: KindPlan, clientAddress: (start: number, end: number) => string): boolean {
+export function passes(s: RecordScan, p: KindPlan): boolean {
   const buf = s.buf;
   const str = s.str;
   const rules = p.rules;
@@ -139,7 +139,7 @@ export function passes(s: RecordScan, p: KindPlan, clientAddress: (start: number
   if (ip >= 0) {
     const ipEnd = str[2 * F.ClientAddress + 1]!;
     // Written only where the kind has it, but well-formed text is required everywhere.
-    if (rules.clientAddress === 'optional' ? isIP(clientAddress(ip, ipEnd)) === 0 : !validUtf8(buf, ip, ipEnd))
+    if (rules.clientAddress === 'optional' ? isIP(buf.toString('utf8', ip, ipEnd)) === 0 : !validUtf8(buf, ip, ipEnd))
       return false;
   }
   if (!namesPass(s, p)) return false;
