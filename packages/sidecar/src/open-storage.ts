@@ -24,12 +24,12 @@ export function storagePaths(directory: string) {
   };
 }
 
-/** The storage directory, opened and locked: the spool and the dead-letter store. */
 /** Memory the spool keeps of recently written records (the intake memory budget leaves it room). */
 export function spoolCacheBytes(maxSizeBytes: number): number {
   return Math.min(MAX_CACHE_BYTES, Math.max(1024 * 1024, maxSizeBytes / 16));
 }
 
+/** The storage directory, opened and locked: the spool and the dead-letter store. */
 export interface Storage {
   readonly directory: string;
   readonly spool: Spool;

@@ -1,7 +1,7 @@
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { syncDir } from '../storage/fs-util.js';
+import { writeFileAtomic } from '../storage/fs-util.js';
 import { readSlotFile, SlotFile } from '../storage/slot-file.js';
 import type { Logger } from '../telemetry/logger.js';
 import { comparePositions, type Position } from './segments.js';
@@ -308,16 +308,7 @@ function cursorFileJson(progress: ReadonlyMap<string, ConsumerProgress>, maxRang
 
 /** Replaces cursors.json atomically (write, fsync, rename, fsync the directory). */
 async function saveSnapshot(dir: string, json: string): Promise<void> {
-  const tmp = join(dir, `${CURSORS_FILE}.tmp`);
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(json);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, join(dir, CURSORS_FILE));
-  await syncDir(dir);
+  await writeFileAtomic(dir, CURSORS_FILE, json);
 }
 
 /**

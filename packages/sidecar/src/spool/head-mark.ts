@@ -1,6 +1,6 @@
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { syncDir } from '../storage/fs-util.js';
+import { writeFileAtomic } from '../storage/fs-util.js';
 
 /**
  * What the spool last knew of itself (`queue/head.json`), saved about once a second while records
@@ -41,16 +41,9 @@ export async function loadHeadMark(dir: string): Promise<HeadMark | undefined> {
 
 /** Replaces the mark atomically (write, fsync, rename, fsync the directory). */
 export async function saveHeadMark(dir: string, mark: HeadMark): Promise<void> {
-  const tmp = join(dir, `${FILE}.tmp`);
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(
-      JSON.stringify({ version: 1, next_seq: mark.nextSeq, segment: mark.segment, first_segment: mark.firstSegment }),
-    );
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, join(dir, FILE));
-  await syncDir(dir);
+  await writeFileAtomic(
+    dir,
+    FILE,
+    JSON.stringify({ version: 1, next_seq: mark.nextSeq, segment: mark.segment, first_segment: mark.firstSegment }),
+  );
 }

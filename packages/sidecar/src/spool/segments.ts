@@ -57,8 +57,6 @@ export interface TailScan {
   readonly firstSeq: number;
   readonly lastSeq: number;
   readonly entries: number;
-  /** Bytes that were not valid entries (torn tail or damage). */
-  readonly skippedBytes: number;
   /** Where damage starts, and how long it is (the torn tail included). */
   readonly damage: readonly ScanDamage[];
   /** Jumps in the sequence numbers between two valid entries with no damage between them. */
@@ -85,7 +83,6 @@ export async function scanSegment(path: string): Promise<TailScan> {
     let firstSeq = 0;
     let lastSeq = 0;
     let entries = 0;
-    let skipped = 0;
     let validSize = 0;
     const damage: ScanDamage[] = [];
     const gaps: { offset: number; seqFrom: number; seqTo: number }[] = [];
@@ -114,12 +111,11 @@ export async function scanSegment(path: string): Promise<TailScan> {
         seqAfter: after?.kind === 'entry' ? after.seq : undefined,
         uuids: readableUuids(data.subarray(at, end)),
       });
-      skipped += end - at;
       if (next < 0) break;
       afterDamage = true;
       at = next;
     }
-    return { validSize, firstSeq, lastSeq, entries, skippedBytes: skipped, damage, gaps };
+    return { validSize, firstSeq, lastSeq, entries, damage, gaps };
   } finally {
     await fh.close();
   }

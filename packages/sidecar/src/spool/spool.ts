@@ -650,33 +650,29 @@ export class Spool {
    */
   async abandon(): Promise<void> {
     if (this.closed) return;
+    this.stop();
+    this.cursorStore.abandon();
+    await this.active.close().catch(() => undefined);
+  }
+
+  /** Closed from here on: waiting appends and readers end, no timer fires again. */
+  private stop(): void {
     this.closed = true;
     for (const w of this.waiters.splice(0)) w();
     this.cancelCursorWrite?.();
     this.cancelCursorWrite = undefined;
     clearTimeout(this.cursorSyncTimer);
     this.cursorSyncTimer = undefined;
-    this.cursorStore.abandon();
     clearTimeout(this.markTimer);
     this.markTimer = undefined;
     clearInterval(this.roomProbe);
     this.roomProbe = undefined;
-    await this.active.close().catch(() => undefined);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     await this.commit.idle();
-    this.closed = true;
-    for (const w of this.waiters.splice(0)) w();
-    this.cancelCursorWrite?.();
-    this.cancelCursorWrite = undefined;
-    clearTimeout(this.cursorSyncTimer);
-    this.cursorSyncTimer = undefined;
-    clearTimeout(this.markTimer);
-    this.markTimer = undefined;
-    clearInterval(this.roomProbe);
-    this.roomProbe = undefined;
+    this.stop();
     try {
       await this.persistCursors();
       await this.saveMark();

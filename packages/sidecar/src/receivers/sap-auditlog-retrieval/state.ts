@@ -1,6 +1,6 @@
-import { mkdir, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { syncDir } from '../../storage/fs-util.js';
+import { writeFileAtomic } from '../../storage/fs-util.js';
 
 /*
  * The receiver's state under its state directory:
@@ -46,20 +46,6 @@ interface CheckpointFile {
 }
 
 type JournalLine = { window: { from: number; to: number } } | { mark: number } | { stored: [string, number][] };
-
-/** Replaces `dir/name` with `text` so that a crash leaves the old or the new file: write, fsync, rename, fsync the directory. */
-export async function writeFileAtomic(dir: string, name: string, text: string): Promise<void> {
-  const tmp = join(dir, `${name}.tmp`);
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, join(dir, name));
-  await syncDir(dir);
-}
 
 async function readIfExists(path: string): Promise<string | undefined> {
   try {
