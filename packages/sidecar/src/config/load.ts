@@ -5,7 +5,7 @@ import { LOG_LEVELS } from '../telemetry/logger.js';
 import { expandEnv } from './env.js';
 import { ConfigError, formatPath, type ConfigProblem, type PathSegment } from './problems.js';
 import { DURATION_SCHEMA, ENDPOINT_SCHEMA, checkEndpointPort, validateSchema, type SchemaObject } from './schema.js';
-import { AUTO_OR_SIZE_SCHEMA, SIZE_SCHEMA } from './size.js';
+import { AUTO_OR_SIZE_SCHEMA, SIZE_PATTERN, SIZE_SCHEMA } from './size.js';
 import { parseDuration, parseSize } from '../util/units.js';
 
 export interface ComponentConfig {
@@ -252,8 +252,7 @@ export function parseConfig(text: string, options: ParseOptions): ServiceConfig 
   const budget = root.service?.intake_memory_budget;
   if (
     typeof budget === 'string' &&
-    budget !== 'auto' &&
-    problems.length === 0 &&
+    new RegExp(SIZE_PATTERN).test(budget) &&
     parseSize(budget) < MIN_INTAKE_BUDGET
   ) {
     problems.push({

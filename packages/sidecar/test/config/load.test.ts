@@ -306,6 +306,14 @@ describe('service.intake_memory_budget', () => {
     assert.deepEqual(problems('  intake_memory_budget: 1MiB'), [
       'service.intake_memory_budget: must be auto or at least 4MiB: a smaller budget would refuse ordinary requests',
     ]);
+    // Reported beside other problems too, not only once they are fixed.
+    const both = problems('  intake_memory_budget: 1MiB\n  telemetry:\n    address: 127.0.0.1:99999');
+    assert.equal(both.length, 2, both.join('\n'));
+    assert.ok(
+      both.includes(
+        'service.intake_memory_budget: must be auto or at least 4MiB: a smaller budget would refuse ordinary requests',
+      ),
+    );
     assert.deepEqual(problems('  intake_memory_budget: lots'), [
       'service.intake_memory_budget: must be auto or a size such as 64MiB or 1GiB',
     ]);
