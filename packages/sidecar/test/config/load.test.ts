@@ -307,7 +307,7 @@ describe('service.intake_memory_budget', () => {
       'service.intake_memory_budget: must be auto or at least 4MiB: a smaller budget would refuse ordinary requests',
     ]);
     // Reported beside other problems too, not only once they are fixed.
-    const both = problems('  intake_memory_budget: 1MiB\n  telemetry:\n    address: 127.0.0.1:99999');
+    const both = problems('  intake_memory_budget: 1MiB\n  shutdown_timeout: soon');
     assert.equal(both.length, 2, both.join('\n'));
     assert.ok(
       both.includes(
