@@ -1,7 +1,7 @@
 import { BackpressureError, PermanentError } from './errors.js';
 
 /** How long a sender refused for want of memory is asked to wait before it retries. */
-export const MEMORY_RETRY_MS = 1000;
+const MEMORY_RETRY_MS = 1000;
 
 /**
  * The request needs more memory than the whole intake budget: it can never be taken, so the

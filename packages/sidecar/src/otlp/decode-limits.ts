@@ -7,7 +7,7 @@ import { OtlpDecodeError, OtlpLimitError } from './errors.js';
  * and storing it allocates) and per attribute, array or kvlist element (its object, slot and what
  * a dead letter of it allocates). Upper bounds measured on Node 20 (see the receiver README).
  */
-export const DECODE_COST = Object.freeze({ perRecord: 1024, perElement: 256 });
+const DECODE_COST = Object.freeze({ perRecord: 1024, perElement: 256 });
 
 export type { DecodeMeter };
 

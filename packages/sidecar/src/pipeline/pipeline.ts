@@ -219,7 +219,7 @@ function recordTime(record: LogRecord, receivedAtMs: number, receiveTime: string
 }
 
 /** Splunk metadata is stored with each spooled record (u16 lengths) and belongs in HEC's short fields. */
-export const MAX_METADATA_BYTES = 1024;
+const MAX_METADATA_BYTES = 1024;
 const METADATA_ATTRIBUTES: Readonly<Record<keyof SplunkMetadata, string>> = {
   host: SplunkAttr.Host,
   index: SplunkAttr.Index,

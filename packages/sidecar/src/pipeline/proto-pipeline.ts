@@ -26,7 +26,7 @@ export interface ScannedRequest {
 }
 
 /** The request is not one the fast path reads itself: the reference decoder and pipeline take it whole. */
-export class NotForFastPath extends Error {
+class NotForFastPath extends Error {
   override readonly name = 'NotForFastPath';
 }
 const NOT_FOR_FAST_PATH = new NotForFastPath('left to the reference decoder');

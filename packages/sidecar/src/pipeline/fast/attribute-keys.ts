@@ -134,7 +134,7 @@ const MAX_CACHED_LENGTH = 128;
 let cached = 0;
 
 /** A key's bytes (a copy) and what it means. */
-export interface KnownKey {
+interface KnownKey {
   readonly bytes: Buffer;
   readonly info: KeyInfo;
 }

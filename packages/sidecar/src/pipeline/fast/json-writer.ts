@@ -152,7 +152,7 @@ export function utf8Length(b: Buffer, i: number, end: number): number {
  * Length of the white-space character at `i` as JavaScript's `trim()` and `\s` know it (the
  * WhiteSpace and LineTerminator code points), or 0 when the character there is something else.
  */
-export function spaceLength(b: Buffer, i: number, end: number): number {
+function spaceLength(b: Buffer, i: number, end: number): number {
   const c = b[i]!;
   if (c < 0x80) return c === 0x20 || (c >= 0x09 && c <= 0x0d) ? 1 : 0;
   const c1 = i + 1 < end ? b[i + 1]! : 0;

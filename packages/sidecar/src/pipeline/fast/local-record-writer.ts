@@ -346,7 +346,7 @@ const HEX_DIGIT = new Uint8Array(256);
 for (const c of Buffer.from('0123456789abcdefABCDEF')) HEX_DIGIT[c] = 1;
 
 /** semconv `isUuid` on bytes (8-4-4-4-12 hex digits, either case). */
-export function isUuidAt(buf: Buffer, start: number, end: number): boolean {
+function isUuidAt(buf: Buffer, start: number, end: number): boolean {
   if (start < 0 || end - start !== 36) return false;
   if (buf[start + 8] !== 0x2d || buf[start + 13] !== 0x2d || buf[start + 18] !== 0x2d || buf[start + 23] !== 0x2d)
     return false;
@@ -361,7 +361,7 @@ function isAlnum(c: number): boolean {
 }
 
 /** semconv `isSubdomain` on bytes (one DNS label: letters, digits, inner dashes, 1 to 63 characters). */
-export function isSubdomainAt(buf: Buffer, start: number, end: number): boolean {
+function isSubdomainAt(buf: Buffer, start: number, end: number): boolean {
   const n = end - start;
   if (n < 1 || n > 63 || !isAlnum(buf[start]!) || !isAlnum(buf[end - 1]!)) return false;
   for (let i = start + 1; i < end - 1; i++) if (!isAlnum(buf[i]!) && buf[i] !== 0x2d) return false;
@@ -372,7 +372,7 @@ let cachedSecond = NaN;
 const cachedPrefix = Buffer.alloc(20);
 
 /** semconv `formatSapTime`, written as bytes (the date part cached per second, as there). */
-export function writeSapTime(w: JsonWriter, ms: number): void {
+function writeSapTime(w: JsonWriter, ms: number): void {
   const second = Math.floor(ms / 1000);
   if (second !== cachedSecond) {
     const iso = new Date(ms).toISOString();
