@@ -250,11 +250,7 @@ export function parseConfig(text: string, options: ParseOptions): ServiceConfig 
     }
   }
   const budget = root.service?.intake_memory_budget;
-  if (
-    typeof budget === 'string' &&
-    new RegExp(SIZE_PATTERN).test(budget) &&
-    parseSize(budget) < MIN_INTAKE_BUDGET
-  ) {
+  if (typeof budget === 'string' && new RegExp(SIZE_PATTERN).test(budget) && parseSize(budget) < MIN_INTAKE_BUDGET) {
     problems.push({
       path: 'service.intake_memory_budget',
       message: 'must be auto or at least 4MiB: a smaller budget would refuse ordinary requests',
